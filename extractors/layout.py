@@ -1,0 +1,194 @@
+"""Rows, labels and values on an OCR'd page.
+
+Certificates are label/value forms: `名　　称  杭州某某有限公司`, sometimes in two columns. OCR
+splits them in every way: the label's first character alone (`名`) and its second glued to the
+value (`称杭州某某有限公司`), a value on the next row, a label and value in one line. So a page
+is first grouped into rows; each row becomes one compact string (whitespace removed) that keeps,
+for every character, the OCR line it came from — labels are found in that string, and a value
+is the text between its label and the next label in the row, plus continuation rows below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from extractors.types import OcrLine
+
+
+@dataclass
+class Row:
+    lines: list[OcrLine]
+    text: str = ""  # compact: no whitespace
+    owners: list[tuple[int, int]] = field(default_factory=list)  # per char: (line idx in row, char idx)
+    boundaries: set[int] = field(default_factory=set)  # char offsets where a line or a gap begins
+
+    @property
+    def top(self) -> float:
+        return min(float(ln.quad[:, 1].min()) for ln in self.lines)
+
+    @property
+    def bottom(self) -> float:
+        return max(float(ln.quad[:, 1].max()) for ln in self.lines)
+
+    @property
+    def height(self) -> float:
+        return float(np.median([ln.height for ln in self.lines]))
+
+    def x_of(self, offset: int) -> float:
+        """Left x (layout frame) of the character at `offset`."""
+        li, ci = self.owners[offset]
+        return self.lines[li].char_x(ci)
+
+
+@dataclass
+class Span:
+    """A piece of a value: characters [start, end) of a row."""
+
+    row: Row
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.row.text[self.start:self.end]
+
+
+@dataclass
+class Value:
+    spans: list[Span]
+    label: str
+    label_row: Row
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+    def pieces(self) -> list[tuple[OcrLine, int, int]]:
+        """(line, first char, last char + 1) of the raw line text behind each span."""
+        out = []
+        for span in self.spans:
+            by_line: dict[int, list[int]] = {}
+            for off in range(span.start, span.end):
+                li, ci = span.row.owners[off]
+                by_line.setdefault(li, []).append(ci)
+            for li, cis in by_line.items():
+                out.append((span.row.lines[li], min(cis), max(cis) + 1))
+        return out
+
+
+def group_rows(lines: list[OcrLine]) -> list[Row]:
+    """Lines whose vertical extents overlap by half the smaller height share a row."""
+    rows: list[Row] = []
+    for line in sorted(lines, key=lambda ln: ln.center_y):
+        best = None
+        for row in rows[-4:]:
+            top, bottom = row.top, row.bottom
+            overlap = min(bottom, line.bottom) - max(top, line.top)
+            if overlap >= 0.5 * min(line.height, row.height):
+                best = row
+                break
+        if best is None:
+            rows.append(Row([line]))
+        else:
+            best.lines.append(line)
+    for row in rows:
+        row.lines.sort(key=lambda ln: ln.left)
+        _compact(row)
+    return rows
+
+
+def _compact(row: Row) -> None:
+    text, owners, boundaries = [], [], set()
+    for li, line in enumerate(row.lines):
+        boundaries.add(len(text))
+        gap = False
+        for ci, ch in enumerate(line.text):
+            if ch.isspace():
+                gap = True
+                continue
+            if gap:
+                boundaries.add(len(text))
+                gap = False
+            text.append(ch)
+            owners.append((li, ci))
+    row.text = "".join(text)
+    row.owners = owners
+    row.boundaries = boundaries
+
+
+def spaced(label: str) -> str:
+    """Regex for a label whose characters OCR may separate (`名 称`, `名　　称`)."""
+    return "".join(re.escape(ch) for ch in label)
+
+
+@dataclass
+class LabelHit:
+    field: str
+    label: str
+    row_index: int
+    start: int
+    end: int
+
+
+def find_labels(rows: list[Row], labels: dict[str, list[str]], *, anywhere: frozenset[str] = frozenset()
+                ) -> list[LabelHit]:
+    """Every occurrence of a label that starts a line or follows a gap in it.
+
+    `labels` maps a field to its label words, longest first. A label found in the middle of
+    running text (`…依法须经批准的项目…`) is not a label, unless its field is in `anywhere`.
+    """
+    alternatives = sorted(((lab, f) for f, labs in labels.items() for lab in labs), key=lambda t: -len(t[0]))
+    pattern = re.compile("|".join(f"({spaced(lab)})" for lab, _ in alternatives))
+    hits: list[LabelHit] = []
+    for ri, row in enumerate(rows):
+        for m in pattern.finditer(row.text):
+            lab, fld = alternatives[m.lastindex - 1]
+            if m.start() in row.boundaries or fld in anywhere:
+                hits.append(LabelHit(fld, lab, ri, m.start(), m.end()))
+    return hits
+
+
+LEADING_JUNK = re.compile(r"^[:：;；,，.。、\-—_|]+")
+
+
+def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_rows: int = 1,
+                column_tolerance: float = 2.0) -> Value:
+    """The value that follows a label: the rest of its row up to the next label, then continuation
+    rows below that start in the value's column and hold no label of their own (up to `max_rows`
+    rows in all)."""
+    row = rows[hit.row_index]
+    same_row = sorted(h.start for h in hits if h.row_index == hit.row_index and h.start >= hit.end)
+    end = same_row[0] if same_row else len(row.text)
+    start = hit.end
+    while start < end and LEADING_JUNK.match(row.text[start]):
+        start += 1
+    spans = [Span(row, start, end)] if end > start else []
+
+    # The column the value lives in: from the label's left edge to the next label (or page edge).
+    left = row.x_of(hit.start)
+    right = row.x_of(same_row[0]) if same_row else float("inf")
+    value_left = row.x_of(start) if start < len(row.text) and start < end else row.x_of(hit.end - 1)
+    rows_used = 1
+    ri = hit.row_index + 1
+    last_bottom = row.bottom
+    while rows_used < max_rows and ri < len(rows):
+        nxt = rows[ri]
+        if nxt.top - last_bottom > column_tolerance * row.height:
+            break
+        in_column = [i for i in range(len(nxt.text)) if left - 0.5 * row.height <= nxt.x_of(i) < right - 0.5 * row.height]
+        if not in_column:
+            ri += 1
+            continue
+        s, e = in_column[0], in_column[-1] + 1
+        if any(h.row_index == ri and s <= h.start < e for h in hits):
+            break  # the next label in this column: the value has ended
+        if nxt.x_of(s) < value_left - 2.5 * row.height:
+            break  # starts far left of the value: another block of the page
+        spans.append(Span(nxt, s, e))
+        last_bottom = nxt.bottom
+        rows_used += 1
+        ri += 1
+    return Value(spans, hit.label, row)

@@ -1,0 +1,92 @@
+"""The `zizhi` command line. `zizhi verify` is fixed by SPEC §2; the rest is zizhi's own."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from pipeline.errors import SubmissionError
+from pipeline.models import Verdict
+
+EXIT_UNUSABLE = 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def render_verdict(verdict: Verdict) -> str:
+    """A verdict for a person: decision, reasons, fields with confidence, checks."""
+    out = [f"{verdict.submission_id}: {verdict.decision.upper()}  (checked on {verdict.checked_on})"]
+    if verdict.reasons:
+        out.append("reasons:")
+        for r in verdict.reasons:
+            where = f" [{r.document}]" if r.document else ""
+            out.append(f"  - {r.code}{where}: {r.message}")
+    for doc in verdict.documents:
+        q = doc.quality
+        quality = f", sharpness {q.sharpness:.0f}, {q.width}×{q.height}, skew {q.skew_deg}°" if q else ""
+        out.append(f"document {doc.file}: {doc.doc_type} ({doc.doc_type_confidence:.2f}), "
+                   f"{doc.pages} page(s){quality}")
+        for name, f in doc.fields.items():
+            value = f.value if len(f.value) <= 60 else f.value[:57] + "…"
+            out.append(f"    {name:<22} {value}  ({f.confidence:.2f}, p{f.page})")
+        for e in doc.errors:
+            out.append(f"    ! {e.stage}{f' p{e.page}' if e.page else ''}: {e.message}")
+    out.append("checks:")
+    for c in verdict.checks:
+        mark = {"pass": "ok  ", "fail": "FAIL", "review": "??  ", "skip": "--  "}[c.status]
+        parts = [f"  {mark} {c.name}"]
+        if c.document:
+            parts.append(f"[{c.document}]")
+        if c.expected is not None or c.found is not None:
+            parts.append(f"expected {c.expected!s} found {c.found!s}")
+        if c.score is not None:
+            parts.append(f"score {c.score}")
+        if c.message:
+            parts.append(f"— {c.message}")
+        out.append(" ".join(parts))
+    return "\n".join(out)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from pipeline.runner import verify
+
+    try:
+        verdict = verify(args.submission, today=args.today)
+    except SubmissionError as e:
+        print(f"zizhi: {e}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.json:
+        print(verdict.model_dump_json(indent=2))
+    else:
+        print(render_verdict(verdict))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zizhi", description="Pre-screen Douyin shop qualification documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("verify", help="verify one submission and print its verdict")
+    p.add_argument("submission", help="path to SUBMISSION.json")
+    p.add_argument("--today", type=_date, default=None, help="check validity against this date (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true", help="print the verdict JSON and nothing else")
+    p.set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""One document: load → straighten and OCR each page → classify → extract.
+
+Stages raise; this runner records an error item (stage, page, message) and carries on, so one
+bad page doesn't sink a document and one bad document doesn't sink a submission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractors import business_licence
+from extractors.classify import UNCLASSIFIED, Classification, classify
+from extractors.types import Extraction, OcrLine
+from pipeline import geometry as geo
+from pipeline.errors import DocumentError
+from pipeline.ingest import load_document, resolve_document_path
+from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
+from pipeline.ocr.base import OcrEngine
+from pipeline.preprocess import PageReading, read_page
+from pipeline.settings import Settings
+
+EXTRACTORS = {
+    "business_licence": business_licence.extract,
+}
+
+
+@dataclass
+class DocumentWork:
+    """What the rules need to know about one document, beside its public result."""
+
+    ref: DocumentRef
+    result: DocumentResult
+    classification: Classification | None = None
+    extraction: Extraction | None = None
+    load_error: str | None = None
+    unsafe_path: bool = False
+    notes: list[str] = field(default_factory=list)
+    readings: list[PageReading] = field(default_factory=list)
+
+    @property
+    def doc_type(self) -> str:
+        return self.result.doc_type
+
+
+def page_lines(reading: PageReading) -> list[OcrLine]:
+    return [OcrLine(ln.text, ln.confidence, ln.quad, ln.quad_original, reading.page) for ln in reading.lines]
+
+
+def quality_of(reading: PageReading, settings: Settings) -> Quality:
+    opts = settings.preprocess
+    height = reading.median_text_height
+    confidence = reading.mean_confidence
+    ok = (reading.sharpness >= opts.min_sharpness and height is not None and height >= opts.min_text_height_px
+          and len(reading.lines) >= 3 and (confidence or 0) >= 0.6)
+    return Quality(ok=ok, sharpness=reading.sharpness, width=reading.size[0], height=reading.size[1],
+                   skew_deg=reading.skew_deg, text_height_px=round(height, 1) if height else None,
+                   mean_confidence=round(confidence, 3) if confidence is not None else None)
+
+
+def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings) -> DocumentWork:
+    result = DocumentResult(file=ref.file, doc_type=UNCLASSIFIED, doc_type_confidence=0.0, pages=0)
+    work = DocumentWork(ref=ref, result=result)
+    try:
+        path = resolve_document_path(base_dir, ref.file)
+        loaded = load_document(path, settings.ingest)
+    except DocumentError as e:
+        work.load_error = str(e)
+        work.unsafe_path = type(e).__name__ == "UnsafePathError"
+        result.errors.append(ErrorItem(stage="ingest", message=str(e)))
+        return work
+    result.pages = loaded.page_count
+    work.notes.extend(loaded.notes)
+    for note in loaded.notes:
+        result.errors.append(ErrorItem(stage="ingest", message=note))
+
+    best: tuple[Classification, PageReading] | None = None
+    for index, image in enumerate(loaded.pages, start=1):
+        try:
+            reading = read_page(image, engine, settings.preprocess, page=index)
+        except Exception as e:  # one bad page must not sink the document
+            result.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
+            continue
+        work.readings.append(reading)
+        cls = classify(page_lines(reading))
+        if best is None or _better(cls, best[0]):
+            best = (cls, reading)
+    if best is None:
+        return work
+
+    cls, reading = best
+    work.classification = cls
+    result.doc_type = cls.doc_type
+    result.doc_type_confidence = round(cls.confidence, 3)
+    result.quality = quality_of(reading, settings)
+    extractor = EXTRACTORS.get(cls.doc_type)
+    if extractor is not None:
+        try:
+            work.extraction = extractor(page_lines(reading))
+        except Exception as e:
+            result.errors.append(ErrorItem(stage="extract", page=reading.page, message=f"{type(e).__name__}: {e}"))
+            return work
+        for name, f in work.extraction.fields.items():
+            box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
+            result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
+    return work
+
+
+def _better(a: Classification, b: Classification) -> bool:
+    a_known, b_known = a.doc_type != UNCLASSIFIED, b.doc_type != UNCLASSIFIED
+    if a_known != b_known:
+        return a_known
+    return a.confidence > b.confidence

@@ -1,0 +1,117 @@
+"""The contract (SPEC §1–2): the submission that comes in and the verdict that goes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Decision = Literal["approve", "reject", "review"]
+CheckStatus = Literal["pass", "fail", "review", "skip"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Shop(_Model):
+    name: str = Field(description="Shop name as shown on Douyin (店铺名)")
+    company: str = Field(min_length=1, description="The shop's legal entity (店铺主体)")
+    credit_code: str | None = Field(default=None, description="Declared 统一社会信用代码")
+
+
+class Product(_Model):
+    title: str = Field(default="", description="Listing title")
+    category: str = Field(min_length=1, description="Category code of SPEC §4")
+    brand: str | None = Field(default=None, description="Brand; null or absent is unbranded (无品牌)")
+    images: list[str] = Field(default_factory=list, description="Product pictures (SPEC §6)")
+
+
+class DocumentRef(_Model):
+    file: str = Field(min_length=1, description="Path relative to the submission file's folder")
+    declared_type: str | None = Field(default=None, description="doc_type the merchant declared")
+
+
+class Submission(_Model):
+    # Outside callers may add bookkeeping keys; the contract fields are checked strictly below.
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1)
+    shop: Shop
+    product: Product
+    documents: list[DocumentRef]
+
+
+class Reason(_Model):
+    code: str
+    document: str | None = None
+    message: str
+
+
+class Quality(_Model):
+    ok: bool
+    sharpness: float = Field(description="Variance of the Laplacian at a 1600 px long side")
+    width: int
+    height: int
+    skew_deg: float = Field(description="Angle the page was turned by to straighten it")
+    text_height_px: float | None = Field(default=None, description="Median text-line height, uploaded pixels")
+    mean_confidence: float | None = Field(default=None, description="Mean OCR confidence of the lines read")
+    flags: list[str] = Field(default_factory=list)
+
+
+class FieldValue(_Model):
+    value: str
+    confidence: float
+    page: int
+    box: list[list[int]] | None = None
+
+
+class DocumentResult(_Model):
+    file: str
+    doc_type: str
+    doc_type_confidence: float
+    pages: int
+    quality: Quality | None = None
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    errors: list[ErrorItem] = Field(default_factory=list, description="Stages that failed, per page")
+
+
+class ErrorItem(_Model):
+    stage: str
+    page: int | None = None
+    message: str
+
+
+class Check(_Model):
+    name: str
+    status: CheckStatus
+    document: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    score: float | None = None
+    message: str | None = None
+
+
+class Verdict(_Model):
+    submission_id: str
+    decision: Decision
+    checked_on: dt.date
+    reasons: list[Reason] = Field(default_factory=list)
+    documents: list[DocumentResult] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+
+    @field_validator("reasons")
+    @classmethod
+    def _reasons_sorted_unique(cls, reasons: list[Reason]) -> list[Reason]:
+        seen: set[tuple[str, str | None, str]] = set()
+        unique = []
+        for r in reasons:
+            key = (r.code, r.document, r.message)
+            if key not in seen:
+                seen.add(key)
+                unique.append(r)
+        return unique
+
+
+DocumentResult.model_rebuild()

@@ -1,0 +1,73 @@
+"""The platform's rules as data (SPEC §4), validated by pydantic when loaded."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PACKAGED = Path(__file__).parent
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str
+    requires: list[list[str]] = Field(default_factory=list,
+                                      description="Groups of doc types; one of each group is needed")
+    open_for_online_sale: bool = True
+    closed_reason: str | None = Field(None, description="Shown to the merchant when the category is closed")
+
+
+class CategoryTable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    always_requires: list[list[str]]
+    branded_requires: list[list[str]] = Field(default_factory=list)
+    categories: dict[str, Category]
+    entity_documents: list[str]
+    product_documents: list[str]
+
+    @model_validator(mode="after")
+    def _closed_needs_reason(self) -> CategoryTable:
+        for code, cat in self.categories.items():
+            if not cat.open_for_online_sale and not cat.closed_reason:
+                raise ValueError(f"category {code} is closed but has no closed_reason")
+        return self
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name_near_score: float = Field(ge=0, le=100)
+    field_confidence_floor: float = Field(ge=0, le=1)
+    reject_confidence: float = Field(ge=0, le=1)
+    classify_confidence_floor: float = Field(ge=0, le=1)
+    near_expiry_days: int = Field(ge=0)
+    min_remaining_days: int = Field(ge=0)
+
+
+class Rules(BaseModel):
+    categories: CategoryTable
+    thresholds: Thresholds
+
+
+def _read(path: Path) -> dict:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML: {e}") from None
+
+
+@lru_cache(maxsize=8)
+def load_rules(directory: Path | None = None) -> Rules:
+    """Rules from `directory` (files missing there fall back to the packaged ones)."""
+    def pick(name: str) -> Path:
+        if directory is not None and (directory / name).is_file():
+            return directory / name
+        return PACKAGED / name
+
+    return Rules(categories=CategoryTable.model_validate(_read(pick("categories.yaml"))),
+                 thresholds=Thresholds.model_validate(_read(pick("thresholds.yaml"))))
