@@ -75,6 +75,11 @@ def extract(lines: list[OcrLine]) -> Extraction:
         if text:
             out.fields["holder_name"] = _field(name, text)
 
+    if "holder_name" not in out.fields:
+        fallback = _holder_without_label(lines)
+        if fallback is not None:
+            out.fields["holder_name"] = fallback
+
     code = _credit_code(lines, rows, first.get("credit_code"))
     if code is not None:
         out.fields["credit_code"] = code
@@ -108,6 +113,31 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if scope is not None:
         out.fields["scope"] = _field(scope, scope.text)
     return out
+
+
+NOT_A_HOLDER = re.compile(r"监督管理|工商行政管理|登记机关|网址|公示系统|监制")
+NAME_PREFIX = re.compile(r"^(名称|称|企业名称)[:：]?")
+
+
+def _holder_without_label(lines: list[OcrLine]) -> ExtractedField | None:
+    """The holder when its label was lost (stacked label boxes, a seal over `名称`): the first
+    line after the title that reads as an entity name, trusted a little less."""
+    seen_title = False
+    for line in lines:  # reading order
+        compact = re.sub(r"\s+", "", line.text)
+        if "营业执照" in compact:
+            seen_title = True
+            continue
+        if not seen_title or NOT_A_HOLDER.search(compact):
+            continue
+        prefix = NAME_PREFIX.match(compact)
+        name = compact[prefix.end():] if prefix else compact
+        if len(name) >= 5 and COMPANY_END.search(name) and not re.search(r"[0-9]{3}", name):
+            start = line.text.find(name[0]) if prefix else 0
+            return _line_field(line, max(0, start), len(line.text), name,
+                               note="label 名称 not found: taken from the first entity-like line",
+                               confidence_factor=0.95 if prefix else 0.9)
+    return None
 
 
 def _clean_name(text: str) -> str:

@@ -80,20 +80,28 @@ class Value:
 
 
 def group_rows(lines: list[OcrLine]) -> list[Row]:
-    """Lines whose vertical extents overlap by half the smaller height share a row."""
+    """Lines whose centres lie within about half a text line of each other share a row.
+
+    Centres, not extents: a box that stacks two label characters vertically (`名` over `类`)
+    would otherwise glue two rows together.
+    """
+    flat = [ln.height for ln in lines if ln.right - ln.left > ln.height]
+    unit = float(np.median(flat)) if flat else (float(np.median([ln.height for ln in lines])) if lines else 1.0)
     rows: list[Row] = []
+    centres: list[list[float]] = []
     for line in sorted(lines, key=lambda ln: ln.center_y):
-        best = None
-        for row in rows[-4:]:
-            top, bottom = row.top, row.bottom
-            overlap = min(bottom, line.bottom) - max(top, line.top)
-            if overlap >= 0.5 * min(line.height, row.height):
-                best = row
-                break
+        tolerance = 0.5 * min(unit, line.height)
+        best, best_distance = None, None
+        for i in range(max(0, len(rows) - 4), len(rows)):
+            distance = abs(line.center_y - float(np.mean(centres[i])))
+            if distance <= tolerance and (best_distance is None or distance < best_distance):
+                best, best_distance = i, distance
         if best is None:
             rows.append(Row([line]))
+            centres.append([line.center_y])
         else:
-            best.lines.append(line)
+            rows[best].lines.append(line)
+            centres[best].append(line.center_y)
     for row in rows:
         row.lines.sort(key=lambda ln: ln.left)
         _compact(row)
@@ -148,7 +156,42 @@ def find_labels(rows: list[Row], labels: dict[str, list[str]], *, anywhere: froz
             lab, fld = alternatives[m.lastindex - 1]
             if m.start() in row.boundaries or fld in anywhere:
                 hits.append(LabelHit(fld, lab, ri, m.start(), m.end()))
+    hits.extend(_split_label_hits(rows, labels, hits))
+    hits.sort(key=lambda h: (h.row_index, h.start))
     return hits
+
+
+def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[LabelHit]) -> list[LabelHit]:
+    """Two-character labels printed wide apart (`名　　称`) whose first character OCR lost or
+    merged with the label below it (a stacked `名类` box): the second character starts a line
+    (`称上海某某有限公司`) and a short line just left of it holds the first character."""
+    pairs = {lab: fld for fld, labs in labels.items() for lab in labs if len(lab) == 2}
+    taken = {(h.row_index, h.start) for h in hits}
+    all_lines = [ln for row in rows for ln in row.lines]
+    extra = []
+    for ri, row in enumerate(rows):
+        for start in sorted(row.boundaries):
+            if start >= len(row.text) or (ri, start) in taken or any(
+                    h.row_index == ri and h.start <= start < h.end for h in hits):
+                continue
+            li, ci = row.owners[start]
+            line = row.lines[li]
+            if ci > 1:
+                continue  # only at the start of an OCR line
+            for lab, fld in pairs.items():
+                if row.text[start] != lab[1]:
+                    continue
+                h = line.height
+                for other in all_lines:
+                    if (other is not line and len(other.text.strip()) <= 3 and lab[0] in other.text
+                            and other.right <= line.left + 0.5 * h and other.left >= line.left - 12 * h
+                            and abs(other.center_y - line.center_y) <= 1.5 * h):
+                        extra.append(LabelHit(fld, lab, ri, start, start + 1))
+                        break
+                else:
+                    continue
+                break
+    return extra
 
 
 LEADING_JUNK = re.compile(r"^[:：;；,，.。、\-—_|]+")
