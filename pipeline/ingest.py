@@ -126,8 +126,9 @@ def _load_image(path: Path, options: IngestOptions) -> LoadedDocument:
                 pages.append(_to_bgr(frame))
     except DocumentError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as e:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise DocumentError(f"image is too large ({e}; refused before decoding): {path.name}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DocumentError(f"image cannot be decoded ({type(e).__name__}: {e}): {path.name}") from None
     skipped = list(range(len(pages) + 1, frames + 1))
     return LoadedDocument(path, "image", pages, frames, skipped)
