@@ -68,6 +68,40 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.ocr import get_engine
+    from pipeline.replay import check_floors, load_floors, render, replay, write_report
+    from pipeline.settings import get_settings
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        print(f"zizhi: not a folder: {root}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    engine = get_engine(get_settings().ocr)
+
+    def progress(case):
+        if not args.quiet:
+            mark = "ok " if case.decision_ok and not case.missing_reasons else "BAD"
+            print(f"  {mark} {case.name:<40} {case.decision or 'error':<8} {case.seconds:5.1f}s", file=sys.stderr)
+
+    report = replay(root, engine=engine, progress=progress)
+    if not report.cases:
+        print(f"zizhi: no fixture submissions (expected.json + submission.json) under {root}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    floors_path = Path(args.floors) if args.floors else root / "floors.yaml"
+    if not floors_path.is_file():
+        floors_path = Path(__file__).resolve().parent.parent / "fixtures" / "floors.yaml"
+    report.failures = check_floors(report, load_floors(floors_path)) if floors_path.is_file() else []
+    print(render(report))
+    if args.report:
+        write_report(report, Path(args.report))
+    for failure in report.failures:
+        print(f"FLOOR: {failure}", file=sys.stderr)
+    return 1 if report.failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zizhi", description="Pre-screen Douyin shop qualification documents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_date, default=None, help="check validity against this date (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true", help="print the verdict JSON and nothing else")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("replay", help="verify every fixture submission and score it against its truth")
+    p.add_argument("dir", nargs="?", default="fixtures", help="folder holding <case>/submission.json + expected.json")
+    p.add_argument("--report", help="also write the report as JSON to this file")
+    p.add_argument("--floors", help="floors file (default: DIR/floors.yaml, else fixtures/floors.yaml)")
+    p.add_argument("--quiet", action="store_true", help="no per-case progress on stderr")
+    p.set_defaults(func=cmd_replay)
     return parser
 
 

@@ -78,7 +78,7 @@ def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settin
     for index, image in enumerate(loaded.pages, start=1):
         try:
             reading = read_page(image, engine, settings.preprocess, page=index)
-        except Exception as e:  # one bad page must not sink the document
+        except Exception as e:  # noqa: BLE001 - one bad page must not sink the document
             result.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
             continue
         work.readings.append(reading)
@@ -97,7 +97,7 @@ def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settin
     if extractor is not None:
         try:
             work.extraction = extractor(page_lines(reading))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - recorded as an error item; the rules then ask for review
             result.errors.append(ErrorItem(stage="extract", page=reading.page, message=f"{type(e).__name__}: {e}"))
             return work
         for name, f in work.extraction.fields.items():

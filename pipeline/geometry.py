@@ -91,7 +91,7 @@ def rotate_small(size: tuple[int, int], degrees: float) -> Transform:
     w, h = size
     m2 = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
     cos, sin = abs(m2[0, 0]), abs(m2[0, 1])
-    new_w, new_h = int(round(h * sin + w * cos)), int(round(h * cos + w * sin))
+    new_w, new_h = round(h * sin + w * cos), round(h * cos + w * sin)
     m2[0, 2] += new_w / 2.0 - w / 2.0
     m2[1, 2] += new_h / 2.0 - h / 2.0
     return Transform(np.vstack([m2, [0, 0, 1]]), (new_w, new_h), size)
@@ -116,7 +116,7 @@ def order_quad(points: np.ndarray) -> Quad:
 
 
 def quad_to_box(quad: Quad) -> list[list[int]]:
-    return [[int(round(float(x))), int(round(float(y)))] for x, y in np.asarray(quad).reshape(4, 2)]
+    return [[round(float(x)), round(float(y))] for x, y in np.asarray(quad).reshape(4, 2)]
 
 
 def crop_quad(image: np.ndarray, quad: Quad, max_height: int = 64) -> np.ndarray:
@@ -129,13 +129,13 @@ def crop_quad(image: np.ndarray, quad: Quad, max_height: int = 64) -> np.ndarray
     width = max(np.linalg.norm(q[0] - q[1]), np.linalg.norm(q[3] - q[2]))
     height = max(np.linalg.norm(q[0] - q[3]), np.linalg.norm(q[1] - q[2]))
     factor = min(1.0, max_height / max(height, 1.0))
-    out_w, out_h = max(2, int(round(width * factor))), max(2, int(round(height * factor)))
+    out_w, out_h = max(2, round(width * factor)), max(2, round(height * factor))
     target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(q, target)
     flags = cv2.INTER_AREA if factor < 0.5 else cv2.INTER_CUBIC
     if factor < 0.5:
         # INTER_AREA is not supported by warpPerspective: warp at full size, then shrink.
-        full_w, full_h = max(2, int(round(width))), max(2, int(round(height)))
+        full_w, full_h = max(2, round(width)), max(2, round(height))
         t_full = np.array([[0, 0], [full_w, 0], [full_w, full_h], [0, full_h]], dtype=np.float32)
         strip = cv2.warpPerspective(image, cv2.getPerspectiveTransform(q, t_full), (full_w, full_h),
                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -153,7 +153,7 @@ def _load_pdf(path: Path, options: IngestOptions) -> LoadedDocument:
     except (PDFPageCountError, PDFSyntaxError, ValueError, KeyError) as e:
         raise DocumentError(f"PDF cannot be read ({str(e).strip().splitlines()[-1][:160] if str(e) else type(e).__name__}): "
                             f"{path.name}") from None
-    except Exception as e:  # pdf2image raises bare exceptions on timeouts
+    except Exception as e:  # noqa: BLE001 - pdf2image raises bare exceptions (timeouts, poppler errors)
         raise DocumentError(f"PDF cannot be read ({type(e).__name__}): {path.name}") from None
     if page_count < 1:
         raise DocumentError(f"PDF has no pages: {path.name}")
@@ -168,7 +168,7 @@ def _load_pdf(path: Path, options: IngestOptions) -> LoadedDocument:
     try:
         images = convert_from_path(str(path), dpi=dpi, first_page=1, last_page=last, fmt="ppm",
                                    timeout=options.pdf_timeout_s)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - as above: poppler's failures arrive as bare exceptions
         raise DocumentError(f"PDF pages cannot be rendered ({type(e).__name__}): {path.name}") from None
     pages = [_to_bgr(im) for im in images]
     notes = []

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from pipeline.checks import decide, evaluate
 from pipeline.document import DocumentWork, process_document
-from pipeline.errors import SubmissionError
+from pipeline.errors import DocumentError, SubmissionError, UnsafePathError
 from pipeline.ingest import load_submission, resolve_document_path
-from pipeline.errors import DocumentError, UnsafePathError
 from pipeline.models import Submission, Verdict
 from pipeline.ocr.base import OcrEngine, get_engine
 from pipeline.settings import Settings, get_settings

@@ -26,7 +26,7 @@ def test_quarter_turn_matches_numpy_and_inverts(size, turns):
     rotated = np.rot90(image, k=-turns)  # numpy rotates counter-clockwise for positive k
     assert rotated.shape[1::-1] == t.size
     tx, ty = t.apply([[x, y]])[0]
-    assert rotated[int(round(ty)), int(round(tx))] == 255
+    assert rotated[round(ty), round(tx)] == 255
     assert np.allclose(t.warp(image), rotated)
     assert np.allclose(t.inverse().apply(t.apply(_points(size))), _points(size), atol=1e-3)
 
