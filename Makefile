@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: install system-packages demo test test-fast lint fixtures fixtures-check clean
+.PHONY: install system-packages demo test test-fast lint fixtures fixtures-check clean bench
 
 install: $(VENV)/.installed
 
@@ -45,3 +45,6 @@ fixtures-check: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+
+bench: install
+	$(PY) -m benchmarks.bench_pages --json benchmarks/results.json

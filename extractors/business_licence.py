@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-
 from extractors.layout import LabelHit, Row, Value, find_labels, group_rows, value_after
+from extractors.text import chinese_punctuation
 from extractors.types import ExtractedField, Extraction, OcrLine
 from validators import credit_code, dates
 
@@ -107,11 +107,11 @@ def extract(lines: list[OcrLine]) -> Extraction:
 
     address = value_of("address", max_rows=3)
     if address is not None:
-        out.fields["address"] = _field(address, address.text.strip("：:"))
+        out.fields["address"] = _field(address, chinese_punctuation(address.text.strip("：:")))
 
     scope = value_of("scope", max_rows=16)
     if scope is not None:
-        out.fields["scope"] = _field(scope, scope.text)
+        out.fields["scope"] = _field(scope, chinese_punctuation(scope.text))
     return out
 
 
@@ -134,21 +134,19 @@ def _holder_without_label(lines: list[OcrLine]) -> ExtractedField | None:
         name = compact[prefix.end():] if prefix else compact
         if len(name) >= 5 and COMPANY_END.search(name) and not re.search(r"[0-9]{3}", name):
             start = line.text.find(name[0]) if prefix else 0
-            return _line_field(line, max(0, start), len(line.text), name,
+            return _line_field(line, max(0, start), len(line.text), chinese_punctuation(name),
                                note="label 名称 not found: taken from the first entity-like line",
                                confidence_factor=0.95 if prefix else 0.9)
     return None
 
 
 def _clean_name(text: str) -> str:
-    text = text.strip("：:;；,，.。、 ")
-    return text
+    return chinese_punctuation(text.strip("：:;；,，.。、 "))
 
 
 def _period_fields(out: Extraction, period: Value) -> None:
     text = period.text
-    if text.startswith("自"):
-        text = text[1:]
+    text = text.removeprefix("自")
     try:
         valid_from, valid_until = dates.parse_period(text)
     except dates.ValidationError:

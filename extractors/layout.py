@@ -203,16 +203,24 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     rows below that start in the value's column and hold no label of their own (up to `max_rows`
     rows in all)."""
     row = rows[hit.row_index]
+    left = row.x_of(hit.start)
+    # The column the value lives in: from its label's left edge to the nearest label to the
+    # right on this row or the two above and below (two-column forms stagger their rows, so the
+    # next column's label is often a row off).
+    # Only labels that line up with another label below or above them form a column: a lone
+    # label (a portrait licence's 统一社会信用代码 at top right) bounds nothing.
+    xs = [(h, rows[h.row_index].x_of(h.start)) for h in hits]
+    column_starts = [x for h, x in xs
+                     if abs(h.row_index - hit.row_index) <= 2 and x > left + 4 * row.height
+                     and any(h2.row_index != h.row_index and abs(x2 - x) < row.height for h2, x2 in xs)]
+    right = min(column_starts, default=float("inf"))
     same_row = sorted(h.start for h in hits if h.row_index == hit.row_index and h.start >= hit.end)
     end = same_row[0] if same_row else len(row.text)
+    end = next((i for i in range(hit.end, end) if row.x_of(i) >= right - 0.5 * row.height), end)
     start = hit.end
     while start < end and LEADING_JUNK.match(row.text[start]):
         start += 1
     spans = [Span(row, start, end)] if end > start else []
-
-    # The column the value lives in: from the label's left edge to the next label (or page edge).
-    left = row.x_of(hit.start)
-    right = row.x_of(same_row[0]) if same_row else float("inf")
     value_left = row.x_of(start) if start < len(row.text) and start < end else row.x_of(hit.end - 1)
     rows_used = 1
     ri = hit.row_index + 1

@@ -101,6 +101,11 @@ def check_document_read(ev: Evaluation, work: DocumentWork, rules: Rules) -> Non
                f"declared as {type_name(declared)} but reads as {type_name(result.doc_type)}")
 
     quality = result.quality
+    if quality is not None and quality.flags:
+        ev.add(Check(name="authenticity", status="review", document=doc, found="; ".join(quality.flags),
+                     message="; ".join(quality.flags)), "AUTHENTICITY_FLAG")
+    elif quality is not None:
+        ev.add(Check(name="authenticity", status="pass", document=doc))
     if quality is not None:
         if quality.ok:
             ev.add(Check(name="legible", status="pass", document=doc, score=quality.sharpness))

@@ -19,6 +19,7 @@ from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, 
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
 from pipeline.settings import Settings
+from rules import Rules, load_rules
 
 EXTRACTORS = {
     "business_licence": business_licence.extract,
@@ -47,18 +48,30 @@ def page_lines(reading: PageReading) -> list[OcrLine]:
     return [OcrLine(ln.text, ln.confidence, ln.quad, ln.quad_original, reading.page) for ln in reading.lines]
 
 
+def authenticity_flags(reading: PageReading, doc_type: str, rules: Rules) -> list[str]:
+    """Rule 8 flags this page shows. So far: a black-and-white copy of a document with colour seals."""
+    flags = []
+    t = rules.thresholds
+    if doc_type in rules.categories.colour_seal_documents and reading.colour_fraction < t.photocopy_max_colour_fraction:
+        flags.append(f"photocopy: no colour on a document that carries red seals "
+                     f"({reading.colour_fraction:.3%} coloured pixels)")
+    return flags
+
+
 def quality_of(reading: PageReading, settings: Settings) -> Quality:
     opts = settings.preprocess
     height = reading.median_text_height
     confidence = reading.mean_confidence
     ok = (reading.sharpness >= opts.min_sharpness and height is not None and height >= opts.min_text_height_px
-          and len(reading.lines) >= 3 and (confidence or 0) >= 0.6)
+          and len(reading.lines) >= 3 and (confidence or 0) >= opts.min_mean_confidence)
     return Quality(ok=ok, sharpness=reading.sharpness, width=reading.size[0], height=reading.size[1],
                    skew_deg=reading.skew_deg, text_height_px=round(height, 1) if height else None,
                    mean_confidence=round(confidence, 3) if confidence is not None else None)
 
 
-def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings) -> DocumentWork:
+def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
+                     rules: Rules | None = None) -> DocumentWork:
+    rules = rules or load_rules(settings.rules_dir)
     result = DocumentResult(file=ref.file, doc_type=UNCLASSIFIED, doc_type_confidence=0.0, pages=0)
     work = DocumentWork(ref=ref, result=result)
     try:
@@ -93,6 +106,7 @@ def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settin
     result.doc_type = cls.doc_type
     result.doc_type_confidence = round(cls.confidence, 3)
     result.quality = quality_of(reading, settings)
+    result.quality.flags.extend(authenticity_flags(reading, cls.doc_type, rules))
     extractor = EXTRACTORS.get(cls.doc_type)
     if extractor is not None:
         try:

@@ -37,6 +37,7 @@ class PageReading:
     rectified: bool
     lines: list[PageLine] = field(default_factory=list)
     sharpness: float = 0.0
+    colour_fraction: float = 0.0  # share of clearly coloured pixels (red seals, borders)
 
     @property
     def text(self) -> str:
@@ -72,6 +73,18 @@ def sharpness_of(image: np.ndarray, long_side: int = 1600) -> float:
     if factor < 1.0:
         gray = cv2.resize(gray, (max(1, int(w * factor)), max(1, int(h * factor))), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def colour_fraction_of(image: np.ndarray) -> float:
+    """Share of pixels with clear colour (saturation and brightness both well above grey).
+
+    A licence carries red seals and a red border; a black-and-white photocopy has none.
+    """
+    if image.ndim == 2:
+        return 0.0
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    coloured = (hsv[:, :, 1] > 90) & (hsv[:, :, 2] > 70)
+    return float(coloured.mean())
 
 
 def find_page_outline(image: np.ndarray) -> np.ndarray | None:
@@ -200,4 +213,5 @@ def read_page(image: np.ndarray, engine: OcrEngine, options: PreprocessOptions, 
     lines.sort(key=lambda ln: (float(ln.quad[:, 1].mean()), float(ln.quad[:, 0].min())))
     return PageReading(page=page, size=size, transform=transform, quarter_turns=quarter_turns,
                        skew_deg=round(skew, 2), rectified=rectified, lines=lines,
-                       sharpness=round(sharpness_of(working), 1))
+                       sharpness=round(sharpness_of(working), 1),
+                       colour_fraction=round(colour_fraction_of(working), 5))

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import SubmissionError
 from pipeline.models import Verdict
@@ -25,8 +25,13 @@ from pipeline.runner import verify
 class ExpectedDocument(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    doc_type: str
+    doc_type: str = Field(description="doc_type of SPEC §3, or 'unclassified' (null means the same)")
     fields: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("doc_type", mode="before")
+    @classmethod
+    def _none_is_unclassified(cls, value):
+        return "unclassified" if value is None else value
 
 
 class Expected(BaseModel):
@@ -108,7 +113,16 @@ def score_case(name: str, expected: Expected, verdict: Verdict | None, seconds: 
 def replay(root: Path, *, engine=None, progress=None) -> Report:
     cases: list[CaseResult] = []
     for folder in find_cases(root):
-        expected = Expected.model_validate_json((folder / "expected.json").read_text(encoding="utf-8"))
+        try:
+            expected = Expected.model_validate_json((folder / "expected.json").read_text(encoding="utf-8"))
+        except (ValidationError, OSError) as e:
+            bad = CaseResult(name=folder.name, seconds=0.0, expected_decisions=["(bad expected.json)"], decision=None,
+                             decision_ok=False, false_approve=False, expected_reasons=[], missing_reasons=[],
+                             doc_types=[], fields=[], error=f"expected.json unusable: {str(e).splitlines()[0]}")
+            cases.append(bad)
+            if progress:
+                progress(bad)
+            continue
         start = time.perf_counter()
         verdict, error = None, None
         try:

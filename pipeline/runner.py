@@ -34,7 +34,8 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> No
 def verify_loaded(submission: Submission, base_dir: Path, *, today: dt.date, settings: Settings,
                   rules: Rules, engine: OcrEngine) -> Verdict:
     check_submission(submission, base_dir, rules)
-    works: list[DocumentWork] = [process_document(base_dir, ref, engine, settings) for ref in submission.documents]
+    works: list[DocumentWork] = [process_document(base_dir, ref, engine, settings, rules)
+                                  for ref in submission.documents]
     evaluation = evaluate(submission, works, rules, today)
     return Verdict(submission_id=submission.id, decision=decide(evaluation), checked_on=today,
                    reasons=evaluation.reasons, documents=[w.result for w in works], checks=evaluation.checks)

@@ -27,8 +27,10 @@ class PreprocessOptions(BaseModel):
     work_long_side: int = Field(1600, description="Long side of the working image used for detection")
     deskew_min_deg: float = Field(0.3, description="Smaller skews are left alone")
     rectify: bool = Field(True, description="Rectify a photographed page when its outline is found")
+    min_mean_confidence: float = Field(0.75, description="Mean OCR line confidence needed to call a page legible")
     min_sharpness: float = Field(40.0, description="Below this Laplacian variance a page is too blurred")
-    min_text_height_px: float = Field(12.0, description="Median line height (uploaded px) needed to read")
+    min_text_height_px: float = Field(15.0, description="Median detected line-box height (uploaded px, boxes "
+                                                        "include det padding: about 1.7× the glyphs) needed to read")
 
 
 class RapidOcrOptions(BaseModel):

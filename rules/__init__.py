@@ -29,6 +29,9 @@ class CategoryTable(BaseModel):
     categories: dict[str, Category]
     entity_documents: list[str]
     product_documents: list[str]
+    colour_seal_documents: list[str] = Field(default_factory=list,
+                                             description="Types whose originals carry colour seals or borders "
+                                                         "(a grey copy of one is flagged as a photocopy)")
 
     @model_validator(mode="after")
     def _closed_needs_reason(self) -> CategoryTable:
@@ -47,6 +50,7 @@ class Thresholds(BaseModel):
     classify_confidence_floor: float = Field(ge=0, le=1)
     near_expiry_days: int = Field(ge=0)
     min_remaining_days: int = Field(ge=0)
+    photocopy_max_colour_fraction: float = Field(ge=0, le=1)
 
 
 class Rules(BaseModel):
