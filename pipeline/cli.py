@@ -43,8 +43,10 @@ def render_verdict(verdict: Verdict) -> str:
         parts = [f"  {mark} {c.name}"]
         if c.document:
             parts.append(f"[{c.document}]")
-        if c.expected is not None or c.found is not None:
-            parts.append(f"expected {c.expected!s} found {c.found!s}")
+        if c.expected is not None:
+            parts.append(f"expected {c.expected}")
+        if c.found is not None or c.expected is not None:
+            parts.append(f"found {c.found if c.found is not None else '(nothing)'}")
         if c.score is not None:
             parts.append(f"score {c.score}")
         if c.message:

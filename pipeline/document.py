@@ -13,7 +13,7 @@ from extractors import business_licence
 from extractors.classify import UNCLASSIFIED, Classification, classify
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
-from pipeline.errors import DocumentError
+from pipeline.errors import DocumentError, UnsafePathError
 from pipeline.ingest import load_document, resolve_document_path
 from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
 from pipeline.ocr.base import OcrEngine
@@ -69,55 +69,82 @@ def quality_of(reading: PageReading, settings: Settings) -> Quality:
                    mean_confidence=round(confidence, 3) if confidence is not None else None)
 
 
-def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
-                     rules: Rules | None = None) -> DocumentWork:
-    rules = rules or load_rules(settings.rules_dir)
-    result = DocumentResult(file=ref.file, doc_type=UNCLASSIFIED, doc_type_confidence=0.0, pages=0)
-    work = DocumentWork(ref=ref, result=result)
+@dataclass
+class DocumentReading:
+    """The expensive part of a document — loaded and OCR'd pages — with no rules applied.
+
+    Plain data (picklable), so a flow can cache it by the file's content hash and engine version.
+    """
+
+    file: str
+    page_count: int = 0
+    pages: list[PageReading] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[ErrorItem] = field(default_factory=list)
+    load_error: str | None = None
+    unsafe_path: bool = False
+
+
+def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings) -> DocumentReading:
+    """Load a document and straighten and OCR each of its pages (the cacheable step)."""
+    reading = DocumentReading(file=ref.file)
     try:
         path = resolve_document_path(base_dir, ref.file)
         loaded = load_document(path, settings.ingest)
     except DocumentError as e:
-        work.load_error = str(e)
-        work.unsafe_path = type(e).__name__ == "UnsafePathError"
-        result.errors.append(ErrorItem(stage="ingest", message=str(e)))
-        return work
-    result.pages = loaded.page_count
-    work.notes.extend(loaded.notes)
-    for note in loaded.notes:
-        result.errors.append(ErrorItem(stage="ingest", message=note))
-
-    best: tuple[Classification, PageReading] | None = None
+        reading.load_error = str(e)
+        reading.unsafe_path = isinstance(e, UnsafePathError)
+        reading.errors.append(ErrorItem(stage="ingest", message=str(e)))
+        return reading
+    reading.page_count = loaded.page_count
+    reading.notes.extend(loaded.notes)
+    reading.errors.extend(ErrorItem(stage="ingest", message=note) for note in loaded.notes)
     for index, image in enumerate(loaded.pages, start=1):
         try:
-            reading = read_page(image, engine, settings.preprocess, page=index)
+            reading.pages.append(read_page(image, engine, settings.preprocess, page=index))
         except Exception as e:  # noqa: BLE001 - one bad page must not sink the document
-            result.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
-            continue
-        work.readings.append(reading)
-        cls = classify(page_lines(reading))
+            reading.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
+    return reading
+
+
+def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Settings, rules: Rules) -> DocumentWork:
+    """Classify the pages read, pick the document's page, extract its fields (cheap, no OCR)."""
+    result = DocumentResult(file=ref.file, doc_type=UNCLASSIFIED, doc_type_confidence=0.0,
+                            pages=reading.page_count, errors=list(reading.errors))
+    work = DocumentWork(ref=ref, result=result, load_error=reading.load_error, unsafe_path=reading.unsafe_path,
+                        notes=list(reading.notes), readings=list(reading.pages))
+    best: tuple[Classification, PageReading] | None = None
+    for page in reading.pages:
+        cls = classify(page_lines(page))
         if best is None or _better(cls, best[0]):
-            best = (cls, reading)
+            best = (cls, page)
     if best is None:
         return work
 
-    cls, reading = best
+    cls, page = best
     work.classification = cls
     result.doc_type = cls.doc_type
     result.doc_type_confidence = round(cls.confidence, 3)
-    result.quality = quality_of(reading, settings)
-    result.quality.flags.extend(authenticity_flags(reading, cls.doc_type, rules))
+    result.quality = quality_of(page, settings)
+    result.quality.flags.extend(authenticity_flags(page, cls.doc_type, rules))
     extractor = EXTRACTORS.get(cls.doc_type)
     if extractor is not None:
         try:
-            work.extraction = extractor(page_lines(reading))
+            work.extraction = extractor(page_lines(page))
         except Exception as e:  # noqa: BLE001 - recorded as an error item; the rules then ask for review
-            result.errors.append(ErrorItem(stage="extract", page=reading.page, message=f"{type(e).__name__}: {e}"))
+            result.errors.append(ErrorItem(stage="extract", page=page.page, message=f"{type(e).__name__}: {e}"))
             return work
         for name, f in work.extraction.fields.items():
             box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
             result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
     return work
+
+
+def process_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
+                     rules: Rules | None = None) -> DocumentWork:
+    """read_document + interpret_document: what `zizhi verify` does for each document."""
+    rules = rules or load_rules(settings.rules_dir)
+    return interpret_document(read_document(base_dir, ref, engine, settings), ref, settings, rules)
 
 
 def _better(a: Classification, b: Classification) -> bool:

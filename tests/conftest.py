@@ -23,10 +23,16 @@ def engine():
     return get_engine(get_settings().ocr)
 
 
-def text_page(lines: list[tuple[str, int, int]], size=(1400, 1000), font_size=40) -> tuple[np.ndarray, dict]:
-    """A white page with `lines` of (text, x, y) drawn at known places; returns BGR + their boxes."""
+def text_page(lines: list[tuple[str, int, int]], size=(1400, 1000), font_size=40, seal=False
+              ) -> tuple[np.ndarray, dict]:
+    """A white page with `lines` of (text, x, y) drawn at known places; returns BGR + their boxes.
+
+    `seal` adds a red ring in the bottom-right corner, as an original (not a grey copy) has."""
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
+    if seal:
+        w, h = size
+        draw.ellipse((w - 330, h - 330, w - 30, h - 30), outline=(220, 30, 30), width=14)
     font = ImageFont.truetype(FONT, font_size)
     boxes = {}
     for text, x, y in lines:

@@ -27,7 +27,7 @@ def licence_lines(company=COMPANY, code=CODE, until="长期"):
 
 @pytest.fixture
 def licence_submission(tmp_path):
-    image, _ = text_page(licence_lines(), size=(1500, 1000))
+    image, _ = text_page(licence_lines(), size=(1500, 1000), seal=True)
     (tmp_path / "docs").mkdir()
     cv2.imwrite(str(tmp_path / "docs" / "bl.png"), image)
     return write_submission(tmp_path, [{"file": "docs/bl.png"}], credit_code=CODE)
@@ -121,7 +121,7 @@ def test_json_is_the_verdict_and_nothing_else(licence_submission, capsys):
 
 @pytest.mark.ocr
 def test_one_character_off_company_is_never_approved(tmp_path, capsys):
-    image, _ = text_page(licence_lines(company="杭州鲜果时代食品有限公司"), size=(1500, 1000))
+    image, _ = text_page(licence_lines(company="杭州鲜果时代食品有限公司"), size=(1500, 1000), seal=True)
     (tmp_path / "docs").mkdir()
     cv2.imwrite(str(tmp_path / "docs" / "bl.png"), image)
     path = write_submission(tmp_path, [{"file": "docs/bl.png"}], credit_code=CODE)
@@ -133,7 +133,7 @@ def test_one_character_off_company_is_never_approved(tmp_path, capsys):
 
 @pytest.mark.ocr
 def test_expired_licence_is_rejected(tmp_path, capsys):
-    image, _ = text_page(licence_lines(until="2025年03月14日"), size=(1500, 1000))
+    image, _ = text_page(licence_lines(until="2025年03月14日"), size=(1500, 1000), seal=True)
     (tmp_path / "docs").mkdir()
     cv2.imwrite(str(tmp_path / "docs" / "bl.png"), image)
     path = write_submission(tmp_path, [{"file": "docs/bl.png"}], credit_code=CODE)
@@ -149,3 +149,16 @@ def test_console_script_runs_as_a_process(tmp_path):
     result = subprocess.run([exe, "verify", str(tmp_path / "none.json")], capture_output=True, text=True,
                             cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 2 and "not found" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.ocr
+def test_grey_copy_of_a_sealed_licence_goes_to_review(tmp_path, capsys):
+    image, _ = text_page(licence_lines(), size=(1500, 1000), seal=True)
+    (tmp_path / "docs").mkdir()
+    cv2.imwrite(str(tmp_path / "docs" / "bl.png"), cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    path = write_submission(tmp_path, [{"file": "docs/bl.png"}], credit_code=CODE)
+    _, out, _ = run(["verify", str(path), "--json"], capsys)
+    verdict = json.loads(out)
+    assert verdict["decision"] == "review"
+    assert [r["code"] for r in verdict["reasons"]] == ["AUTHENTICITY_FLAG"]
+    assert verdict["documents"][0]["quality"]["flags"][0].startswith("photocopy")
