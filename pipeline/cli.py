@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--floors", help="floors file (default: DIR/floors.yaml, else fixtures/floors.yaml)")
     p.add_argument("--quiet", action="store_true", help="no per-case progress on stderr")
     p.set_defaults(func=cmd_replay)
+
+    # Operator commands (backlog, verdict store, Prefect deployments) live in their own module.
+    from pipeline.cli_ops import register as register_ops
+
+    register_ops(sub)
     return parser
 
 
