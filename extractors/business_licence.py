@@ -11,7 +11,16 @@ import re
 from extractors.layout import LabelHit, Row, Value, find_labels, group_rows, value_after
 from extractors.text import chinese_punctuation
 from extractors.types import ExtractedField, Extraction, OcrLine
-from validators import credit_code, dates
+from extractors.values import (
+    COMPANY_END,
+    NAME_CHARS,
+    candidates_near,
+    despaced,
+    field_from_value,
+    line_field,
+    read_credit_code,
+)
+from validators import dates
 
 LABELS: dict[str, list[str]] = {
     "holder_name": ["企业名称", "名称"],
@@ -28,27 +37,7 @@ LABELS: dict[str, list[str]] = {
     "serial": ["证照编号", "编号"],
 }
 
-# Credit codes are 18 characters of digits and capitals; OCR may read O, I, Z, S for digits.
-CODE_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
 REG_NUMBER = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
-NAME_CHARS = re.compile(r"[^\u4e00-\u9fff·•A-Za-z]")
-COMPANY_END = re.compile(r"(公司|厂|店|部|中心|社|所|行|场|馆|室|处|院|站|坊|园|队|会|铺|吧|城|号)$")
-
-
-def _field(value: Value | None, text: str, *, confidence_factor: float = 1.0, note: str | None = None,
-           raw: str | None = None) -> ExtractedField:
-    pieces = value.pieces() if value else []
-    confs = [line.confidence for line, _, _ in pieces] or [0.0]
-    quads = [line.sub_quad_original(a, b) for line, a, b in pieces]
-    page = pieces[0][0].page if pieces else 1
-    return ExtractedField(value=text, confidence=round(min(confs) * confidence_factor, 3), page=page,
-                          quads=quads, raw=raw if raw is not None else (value.text if value else None), note=note)
-
-
-def _line_field(line: OcrLine, start: int, end: int, text: str, *, note: str | None = None,
-                confidence_factor: float = 1.0) -> ExtractedField:
-    return ExtractedField(value=text, confidence=round(line.confidence * confidence_factor, 3), page=line.page,
-                          quads=[line.sub_quad_original(start, end)], raw=line.text[start:end], note=note)
 
 
 def extract(lines: list[OcrLine]) -> Extraction:
@@ -73,14 +62,14 @@ def extract(lines: list[OcrLine]) -> Extraction:
             name.spans = name.spans[:1]
         text = _clean_name(name.text)
         if text:
-            out.fields["holder_name"] = _field(name, text)
+            out.fields["holder_name"] = field_from_value(name, text)
 
     if "holder_name" not in out.fields:
         fallback = _holder_without_label(lines)
         if fallback is not None:
             out.fields["holder_name"] = fallback
 
-    code = _credit_code(lines, rows, first.get("credit_code"))
+    code = read_credit_code(lines, rows, first.get("credit_code"))
     if code is not None:
         out.fields["credit_code"] = code
     elif "licence_number" in first or "credit_code" not in first:
@@ -92,12 +81,12 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if rep is not None:
         text = NAME_CHARS.sub("", rep.text)
         if text:
-            out.fields["legal_representative"] = _field(rep, text)
+            out.fields["legal_representative"] = field_from_value(rep, text)
 
     established = value_of("established")
     if established is not None:
         try:
-            out.fields["established"] = _field(established, dates.parse_date(established.text).isoformat())
+            out.fields["established"] = field_from_value(established, dates.parse_date(established.text).isoformat())
         except dates.ValidationError:
             out.notes.append(f"成立日期 unreadable: {established.text!r}")
 
@@ -107,11 +96,11 @@ def extract(lines: list[OcrLine]) -> Extraction:
 
     address = value_of("address", max_rows=3)
     if address is not None:
-        out.fields["address"] = _field(address, chinese_punctuation(address.text.strip("：:")))
+        out.fields["address"] = field_from_value(address, chinese_punctuation(address.text.strip("：:")))
 
     scope = value_of("scope", max_rows=16)
     if scope is not None:
-        out.fields["scope"] = _field(scope, chinese_punctuation(scope.text))
+        out.fields["scope"] = field_from_value(scope, chinese_punctuation(scope.text))
     return out
 
 
@@ -134,7 +123,7 @@ def _holder_without_label(lines: list[OcrLine]) -> ExtractedField | None:
         name = compact[prefix.end():] if prefix else compact
         if len(name) >= 5 and COMPANY_END.search(name) and not re.search(r"[0-9]{3}", name):
             start = line.text.find(name[0]) if prefix else 0
-            return _line_field(line, max(0, start), len(line.text), chinese_punctuation(name),
+            return line_field(line, max(0, start), len(line.text), chinese_punctuation(name),
                                note="label 名称 not found: taken from the first entity-like line",
                                confidence_factor=0.95 if prefix else 0.9)
     return None
@@ -153,76 +142,16 @@ def _period_fields(out: Extraction, period: Value) -> None:
         out.notes.append(f"营业期限 unreadable: {text!r}")
         return
     if valid_from is not None:
-        out.fields["valid_from"] = _field(period, valid_from.isoformat())
+        out.fields["valid_from"] = field_from_value(period, valid_from.isoformat())
     if valid_until is not None:
         until = valid_until if isinstance(valid_until, str) else valid_until.isoformat()
-        out.fields["valid_until"] = _field(period, until)
-
-
-def _candidates_near(lines: list[OcrLine], rows: list[Row], hit: LabelHit | None, pattern: re.Pattern
-                     ) -> list[tuple[OcrLine, re.Match]]:
-    """Matches of `pattern` in OCR lines, nearest to the label first (or in reading order)."""
-    found = []
-    for line in lines:
-        for m in pattern.finditer(line.text):
-            found.append((line, m))
-    if hit is None or not found:
-        return found
-    label_row = rows[hit.row_index]
-    lx, ly = label_row.x_of(hit.start), (label_row.top + label_row.bottom) / 2
-
-    def distance(item: tuple[OcrLine, re.Match]) -> float:
-        line, _ = item
-        dy = line.center_y - ly
-        penalty = 0.0 if dy >= -0.5 * line.height else 1e6  # values sit on or below their label
-        return penalty + abs(dy) + 0.3 * abs(line.left - lx)
-
-    return sorted(found, key=distance)
-
-
-def _credit_code(lines: list[OcrLine], rows: list[Row], hit: LabelHit | None) -> ExtractedField | None:
-    spaced_lines = [_despaced(line) for line in lines]
-    candidates = _candidates_near(spaced_lines, rows, hit, CODE_RUN)
-    best_invalid = None
-    for line, m in candidates[:6]:
-        raw = m.group(0).upper()
-        if raw.isdigit() and hit is None:
-            continue  # 18 bare digits far from any label: more likely a serial number
-        repair = credit_code.repair(raw)
-        if repair.value is not None:
-            note = None
-            factor = 1.0
-            if repair.changes:
-                note = "OCR repair: " + ", ".join(f"position {p + 1} {a}→{b}" for p, a, b in repair.changes)
-                factor = 0.9
-            return _line_field(line, m.start(), m.end(), repair.value, note=note, confidence_factor=factor)
-        if best_invalid is None:
-            best_invalid = (line, m, raw)
-    if best_invalid is not None and hit is not None:
-        line, m, raw = best_invalid
-        # Report what is printed: a bad check character is the rules' business (INVALID_NUMBER).
-        return _line_field(line, m.start(), m.end(), raw, note="check character does not verify")
-    return None
+        out.fields["valid_until"] = field_from_value(period, until)
 
 
 def _registration_number(lines: list[OcrLine], rows: list[Row], hit: LabelHit | None) -> ExtractedField | None:
-    spaced_lines = [_despaced(line) for line in lines]
-    candidates = _candidates_near(spaced_lines, rows, hit, REG_NUMBER)
+    spaced_lines = [despaced(line) for line in lines]
+    candidates = candidates_near(spaced_lines, rows, hit, REG_NUMBER)
     if not candidates:
         return None
     line, m = candidates[0]
-    return _line_field(line, m.start(), m.end(), m.group(0), confidence_factor=1.0 if hit else 0.8)
-
-
-def _despaced(line: OcrLine) -> OcrLine:
-    """The same line with spaces inside digit runs removed (`9131 0113 …`), geometry kept."""
-    if " " not in line.text:
-        return line
-    text = re.sub(r"(?<=[0-9A-Z]) (?=[0-9A-Z])", "", line.text)
-    if text == line.text:
-        return line
-    # Characters shift; the sub-box stays approximate, which is all a box needs to be.
-    return OcrLine(text, line.confidence, line.quad, line.quad_original, line.page)
-
-
-
+    return line_field(line, m.start(), m.end(), m.group(0), confidence_factor=1.0 if hit else 0.8)
