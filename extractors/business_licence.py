@@ -17,6 +17,8 @@ from extractors.values import (
     candidates_near,
     despaced,
     field_from_value,
+    lenient_date,
+    lenient_period,
     line_field,
     read_credit_code,
 )
@@ -86,7 +88,7 @@ def extract(lines: list[OcrLine]) -> Extraction:
     established = value_of("established")
     if established is not None:
         try:
-            out.fields["established"] = field_from_value(established, dates.parse_date(established.text).isoformat())
+            out.fields["established"] = field_from_value(established, lenient_date(established.text).isoformat())
         except dates.ValidationError:
             out.notes.append(f"成立日期 unreadable: {established.text!r}")
 
@@ -137,7 +139,7 @@ def _period_fields(out: Extraction, period: Value) -> None:
     text = period.text
     text = text.removeprefix("自")
     try:
-        valid_from, valid_until = dates.parse_period(text)
+        valid_from, valid_until = lenient_period(text)
     except dates.ValidationError:
         out.notes.append(f"营业期限 unreadable: {text!r}")
         return

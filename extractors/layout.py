@@ -194,6 +194,20 @@ def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[
     return extra
 
 
+def _gap_end(row: Row, start: int, end: int, gap_heights: float = 2.0) -> int:
+    """Cut a value where a wide blank separates it from the next OCR line: text beyond the gap
+    belongs to another block (a notes column, a seal's caption), not to this value."""
+    last_line = None
+    for offset in range(start, end):
+        li = row.owners[offset][0]
+        if last_line is not None and li != last_line:
+            gap = row.lines[li].left - row.lines[last_line].right
+            if gap > gap_heights * row.height:
+                return offset
+        last_line = li
+    return end
+
+
 LEADING_JUNK = re.compile(r"^[:：;；,，.。、\-—_|]+")
 
 
@@ -220,6 +234,7 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     start = hit.end
     while start < end and LEADING_JUNK.match(row.text[start]):
         start += 1
+    end = _gap_end(row, start, end)
     spans = [Span(row, start, end)] if end > start else []
     value_left = row.x_of(start) if start < len(row.text) and start < end else row.x_of(hit.end - 1)
     rows_used = 1
@@ -234,6 +249,7 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
             ri += 1
             continue
         s, e = in_column[0], in_column[-1] + 1
+        e = _gap_end(nxt, s, e)
         if any(h.row_index == ri and s <= h.start < e for h in hits):
             break  # the next label in this column: the value has ended
         if nxt.x_of(s) < value_left - 2.5 * row.height:

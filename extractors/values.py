@@ -10,7 +10,7 @@ import re
 
 from extractors.layout import LabelHit, Row, Value
 from extractors.types import ExtractedField, OcrLine
-from validators import credit_code
+from validators import credit_code, dates
 
 # Credit codes are 18 characters of digits and capitals; OCR may read O, I, Z, S for digits.
 CODE_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
@@ -94,3 +94,49 @@ def despaced(line: OcrLine) -> OcrLine:
 
 
 
+
+
+def _is_long_term(text: str) -> bool:
+    compact = re.sub(r"\s+", "", text)
+    return any(compact.startswith(word) for word in dates.LONG_TERM_WORDS) or bool(re.match(r"\*{3,}", compact))
+
+
+def lenient_date(text: str):
+    """The date a value holds, ignoring text OCR ran into it (`2023年08月13日发证日期：…`)."""
+    try:
+        return dates.parse_date(text)
+    except dates.ValidationError:
+        found = dates.find_dates(text)
+        if not found:
+            raise
+        return found[0][0]
+
+
+def lenient_validity(text: str):
+    """A date or "long_term", ignoring text that OCR ran into the value."""
+    try:
+        return dates.parse_validity(text)
+    except dates.ValidationError:
+        if _is_long_term(text):
+            return dates.LONG_TERM
+        return lenient_date(text)
+
+
+def lenient_period(text: str):
+    """(valid_from, valid_until) of `自…至…`, ignoring text that OCR ran into the value."""
+    try:
+        return dates.parse_period(text)
+    except dates.ValidationError:
+        found = dates.find_dates(text)
+        if not found:
+            if _is_long_term(text):
+                return None, dates.LONG_TERM
+            raise
+        first, _, first_end = found[0]
+        if len(found) >= 2:
+            return first, found[1][0]
+        rest = re.sub(r"^[\s至到起止~\-—–]+", "", text[first_end:])
+        if _is_long_term(rest):
+            return first, dates.LONG_TERM
+        before = text[:found[0][1]]
+        return (None, first) if "至" in before else (first, None)

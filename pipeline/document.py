@@ -7,10 +7,12 @@ bad page doesn't sink a document and one bad document doesn't sink a submission.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from extractors import business_licence
 from extractors.classify import UNCLASSIFIED, Classification, classify
+from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
 from pipeline.errors import DocumentError, UnsafePathError
@@ -23,6 +25,7 @@ from rules import Rules, load_rules
 
 EXTRACTORS = {
     "business_licence": business_licence.extract,
+    **{doc_type: partial(extract_form, doc_type) for doc_type in load_forms().types},
 }
 
 

@@ -1,0 +1,190 @@
+"""A label/value certificate, read by the table in `forms.yaml`.
+
+Most licences are forms: a title, then labels with values beside or below them. One extractor
+serves them all; what differs between types (label words, value kinds, number formats) is data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from extractors.layout import LabelHit, Value, find_labels, group_rows, value_after
+from extractors.text import chinese_punctuation
+from extractors.types import ExtractedField, Extraction, OcrLine
+from extractors.values import (
+    COMPANY_END,
+    NAME_CHARS,
+    candidates_near,
+    despaced,
+    field_from_value,
+    lenient_date,
+    lenient_period,
+    lenient_validity,
+    line_field,
+    read_credit_code,
+)
+from validators import dates, id_number
+
+Kind = Literal["name", "person", "credit_code", "number", "date", "validity", "period", "text", "brand",
+               "trademark_class", "id_number"]
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    labels: list[str] = Field(min_length=1)
+    number: str | None = Field(None, description="validators module whose SEARCH finds the number")
+    max_rows: int = Field(1, ge=1, le=30)
+
+
+class FormTable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stop_labels: list[str] = Field(default_factory=list, description="labels that only end a value")
+    types: dict[str, dict[str, FieldSpec]]
+
+
+@lru_cache(maxsize=2)
+def load_forms(path: Path | None = None) -> FormTable:
+    path = path or Path(__file__).with_name("forms.yaml")
+    return FormTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def number_module(name: str):
+    """The validators module for a number format, or None if there is none (yet)."""
+    try:
+        return importlib.import_module(f"validators.{name}")
+    except ImportError:
+        return None
+
+
+ID_RUN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+CLASS_RUN = re.compile(r"第?\s*([0-9]{1,2})\s*类")
+QUOTES = "「」『』“”\"'《》〈〉【】"
+
+
+def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = None) -> Extraction:
+    table = table or load_forms()
+    specs = table.types[doc_type]
+    rows = group_rows(lines)
+    labels = {name: spec.labels for name, spec in specs.items()}
+    own = {lab for labs in labels.values() for lab in labs}
+    labels["_stop"] = [lab for lab in table.stop_labels if lab not in own]
+    hits = find_labels(rows, labels)
+    first = {}
+    for hit in hits:
+        first.setdefault(hit.field, hit)
+    out = Extraction(doc_type=doc_type)
+
+    for name, spec in specs.items():
+        hit = first.get(name)
+        if name == "_stop":
+            continue
+        value: Value | None = None
+        if hit is not None:
+            value = value_after(rows, hit, hits, max_rows=spec.max_rows if spec.kind != "name" else 2)
+            if not value.text:
+                value = _value_below(rows, hit, hits, spec) or value
+        try:
+            _read(out, name, spec, value, lines, rows, hit)
+        except dates.ValidationError as e:
+            out.notes.append(f"{name} unreadable ({e}): {value.text if value else ''!r}")
+    return out
+
+
+def _value_below(rows, hit, hits, spec):
+    """A value printed under its label rather than beside it (stacked forms, narrow columns)."""
+    if hit.row_index + 1 >= len(rows):
+        return None
+    below = rows[hit.row_index + 1]
+    if any(h.row_index == hit.row_index + 1 for h in hits) or not below.text:
+        return None
+    fake = LabelHit(hit.field, hit.label, hit.row_index + 1, 0, 0)
+    value = value_after(rows, fake, hits, max_rows=spec.max_rows)
+    return value if value.text else None
+
+
+def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, lines, rows, hit) -> None:
+    kind = spec.kind
+    if kind == "credit_code":
+        code = read_credit_code(lines, rows, hit)
+        if code is not None:
+            out.fields[name] = code
+        return
+    if kind == "id_number":
+        found = _pattern_field(lines, rows, hit, ID_RUN)
+        if found is not None:
+            try:
+                found.value = id_number.compact(found.value)
+            except dates.ValidationError:
+                pass
+            out.fields[name] = found
+        return
+    if kind == "number":
+        module = number_module(spec.number) if spec.number else None
+        pattern = getattr(module, "SEARCH", None)
+        found = _pattern_field(lines, rows, hit, pattern) if pattern is not None else None
+        if found is None and value is not None and value.text:
+            found = field_from_value(value, value.text.strip("：: "))
+            found.note = "number does not match the known pattern; taken as printed"
+        if found is not None:
+            out.fields[name] = found
+        return
+    if value is None or not value.text:
+        return
+    text = value.text
+    if kind == "name":
+        if len(value.spans) > 1 and COMPANY_END.search(value.spans[0].text):
+            value.spans = value.spans[:1]
+        cleaned = chinese_punctuation(value.text.strip("：:;；,，.。、 "))
+        if cleaned:
+            out.fields[name] = field_from_value(value, cleaned)
+    elif kind == "person":
+        cleaned = NAME_CHARS.sub("", text)
+        if cleaned:
+            out.fields[name] = field_from_value(value, cleaned)
+    elif kind == "date":
+        out.fields[name] = field_from_value(value, lenient_date(text).isoformat())
+    elif kind == "validity":
+        until = lenient_validity(_strip_period_words(text))
+        out.fields[name] = field_from_value(value, until if isinstance(until, str) else until.isoformat())
+    elif kind == "period":
+        text = _strip_period_words(text)
+        start, end = lenient_period(text)
+        if start is not None:
+            out.fields["valid_from"] = field_from_value(value, start.isoformat())
+        if end is not None:
+            out.fields["valid_until"] = field_from_value(value, end if isinstance(end, str) else end.isoformat())
+    elif kind == "text":
+        out.fields[name] = field_from_value(value, chinese_punctuation(text.strip("：: ")))
+    elif kind == "brand":
+        cleaned = text.strip("：: " + QUOTES)
+        if cleaned:
+            out.fields[name] = field_from_value(value, cleaned)
+    elif kind == "trademark_class":
+        m = CLASS_RUN.search(text)
+        if m:
+            out.fields[name] = field_from_value(value, str(int(m.group(1))))
+
+
+def _strip_period_words(text: str) -> str:
+    text = text.strip("：: ")
+    for word in ("自", "起"):
+        text = text.removeprefix(word)
+    return text.rstrip("止")
+
+
+def _pattern_field(lines, rows, hit, pattern) -> ExtractedField | None:
+    candidates = candidates_near([despaced(ln) for ln in lines], rows, hit, pattern)
+    if not candidates:
+        return None
+    line, m = candidates[0]
+    return line_field(line, m.start(), m.end(), m.group(0), confidence_factor=1.0 if hit else 0.9)
