@@ -9,31 +9,35 @@ above `reject_confidence`); doubt is `review`; approve needs every check to pass
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
-from extractors.classify import UNCLASSIFIED, load_doc_types
+from rapidfuzz import fuzz
+from stdnum import exceptions as stdnum_exceptions
+
+from extractors.classify import UNCLASSIFIED
+from extractors.form import load_forms, number_module
+from pipeline.brand_chain import check_brand_chain
 from pipeline.document import DocumentWork
-from pipeline.models import Check, Decision, FieldValue, Reason, Submission
-from rules import Rules
+from pipeline.evaluation import Evaluation, low_confidence, trusted, type_name
+from pipeline.models import Check, Decision, Submission
+from pipeline.product_images import ProductImageReading, check_product_images
+from rules import Rules, Thresholds
 from validators import credit_code as uscc
 from validators import names, registration_number
 
 
-@dataclass
-class Evaluation:
-    checks: list[Check] = field(default_factory=list)
-    reasons: list[Reason] = field(default_factory=list)
-
-    def add(self, check: Check, code: str | None = None, message: str | None = None) -> None:
-        self.checks.append(check)
-        if check.status in ("fail", "review") and code:
-            self.reasons.append(Reason(code=code, document=check.document,
-                                       message=message or check.message or check.name))
+def number_validator(doc_type: str) -> str | None:
+    spec = load_forms().types.get(doc_type, {}).get("licence_number")
+    return spec.number if spec is not None else None
 
 
-def type_name(doc_type: str) -> str:
-    cues = load_doc_types().types.get(doc_type)
-    return f"{cues.name_zh} ({doc_type})" if cues else doc_type
+# Types whose certificates always print an end date (SPEC §3 lists valid_until for them): a
+# missing one is a reading problem, not an open-ended licence.
+VALIDITY_PRINTED = {
+    "food_business_licence", "food_production_licence", "cosmetics_production_licence",
+    "medical_device_business_licence", "medical_device_registration", "tobacco_retail_licence",
+    "publication_business_licence", "trademark_certificate", "pesticide_registration",
+    "pesticide_business_licence", "veterinary_drug_approval", "veterinary_drug_business_licence",
+}
 
 
 def decide(evaluation: Evaluation) -> Decision:
@@ -45,9 +49,11 @@ def decide(evaluation: Evaluation) -> Decision:
     return "approve"
 
 
-def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, today: dt.date) -> Evaluation:
+def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, today: dt.date,
+             images: list[ProductImageReading] | None = None) -> Evaluation:
+    """Every rule of SPEC §4 over the submission's documents (and §6 over its product images)."""
     ev = Evaluation()
-    thresholds = rules.thresholds
+    t = rules.thresholds
     category = rules.categories.categories[submission.product.category]
     if not category.open_for_online_sale:
         ev.add(Check(name="category_open_for_sale", status="fail", expected="open", found="closed",
@@ -59,11 +65,26 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
         check_document_read(ev, work, rules)
     check_completeness(ev, submission, works, rules)
 
-    licences = [w for w in works if w.doc_type == "business_licence"]
-    for work in licences:
-        check_holder(ev, work, submission.shop.company, thresholds)
-        check_credit_code(ev, work, submission.shop.credit_code, thresholds)
-        check_validity(ev, work, today, thresholds)
+    entity_types = set(rules.categories.entity_documents)
+    licence_codes = [w.result.fields["credit_code"] for w in works
+                     if w.doc_type == "business_licence" and "credit_code" in w.result.fields]
+    licence_code = licence_codes[0].value if licence_codes else None
+    for work in works:
+        if work.doc_type in entity_types:
+            check_holder(ev, work, submission.shop.company, t)
+            check_credit_code(ev, work, submission.shop.credit_code, t,
+                              licence_code=None if work.doc_type == "business_licence" else licence_code)
+        check_number_format(ev, work, t)
+        if work.doc_type != "brand_authorization":  # letters have their own, stricter validity rule
+            check_validity(ev, work, today, t)
+    product_types = set(rules.categories.product_documents)
+    for work in works:
+        if work.doc_type in product_types:
+            check_product(ev, work, submission, t)
+    if submission.product.brand:
+        check_brand_chain(ev, submission, works, rules, today)
+    if images:
+        check_product_images(ev, images, rules)
     return ev
 
 
@@ -143,26 +164,11 @@ def check_completeness(ev: Evaluation, submission: Submission, works: list[Docum
                          message=f"required document missing: {names_zh}"), "MISSING_DOCUMENT")
 
 
-def _trusted(value: FieldValue | None, floor: float) -> bool:
-    return value is not None and value.confidence >= floor
-
-
-def _low_confidence(ev: Evaluation, name: str, doc: str, field_name: str, value: FieldValue | None,
-                    expected: str | None = None) -> None:
-    if value is None:
-        ev.add(Check(name=name, status="review", document=doc, expected=expected, found=None,
-                     message=f"{field_name} could not be read"), "LOW_CONFIDENCE")
-    else:
-        ev.add(Check(name=name, status="review", document=doc, expected=expected, found=value.value,
-                     score=round(value.confidence * 100, 1),
-                     message=f"{field_name} read with low confidence ({value.confidence:.2f})"), "LOW_CONFIDENCE")
-
-
-def check_holder(ev: Evaluation, work: DocumentWork, company: str, thresholds) -> None:
+def check_holder(ev: Evaluation, work: DocumentWork, company: str, thresholds: Thresholds) -> None:
     doc = work.ref.file
     holder = work.result.fields.get("holder_name")
-    if not _trusted(holder, thresholds.field_confidence_floor):
-        _low_confidence(ev, "holder_matches_shop", doc, "holder_name", holder, company)
+    if not trusted(holder, thresholds.field_confidence_floor):
+        low_confidence(ev, "holder_matches_shop", doc, "holder_name", holder, company)
         return
     match = names.compare_names(company, holder.value, near_threshold=thresholds.name_near_score)
     check = Check(name="holder_matches_shop", status="pass", document=doc, expected=company, found=holder.value,
@@ -177,11 +183,13 @@ def check_holder(ev: Evaluation, work: DocumentWork, company: str, thresholds) -
         check.message = f"holder nearly matches the shop company but is not the same name ({detail})"
     else:
         check.status = "fail" if holder.confidence >= thresholds.reject_confidence else "review"
-        check.message = f"issued to {holder.value}, not the shop company {company}"
+        check.message = f"{type_name(work.doc_type)} is issued to {holder.value}, not the shop company {company}"
     ev.add(check, "HOLDER_MISMATCH")
 
 
-def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, thresholds) -> None:
+def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, thresholds: Thresholds,
+                      licence_code: str | None = None) -> None:
+    """The credit code printed on an entity licence: valid, the declared one, the business licence's."""
     doc = work.ref.file
     fields = work.result.fields
     code = fields.get("credit_code")
@@ -197,8 +205,8 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
                    f"replaced by credit-code licences in 2015–2017; ask for the current licence")
             ev.add(Check(name="credit_code_matches_declared", status="review", document=doc, expected=declared,
                          found=None, message=msg), "CREDIT_CODE_MISMATCH" if declared else "INVALID_NUMBER", msg)
-        else:
-            _low_confidence(ev, "credit_code_valid", doc, "credit_code", None)
+        elif work.doc_type == "business_licence":
+            low_confidence(ev, "credit_code_valid", doc, "credit_code", None)
         return
 
     repaired_note = extracted.note if extracted is not None and extracted.note else None
@@ -212,9 +220,17 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
                      message="统一社会信用代码 check character does not verify (GB 32100-2015)"), "INVALID_NUMBER")
         return
 
-    if not _trusted(code, thresholds.field_confidence_floor):
-        _low_confidence(ev, "credit_code_matches_declared", doc, "credit_code", code, declared)
+    if not trusted(code, thresholds.field_confidence_floor):
+        low_confidence(ev, "credit_code_matches_declared", doc, "credit_code", code, declared)
         return
+    if licence_code is not None:
+        same = licence_code == code.value
+        clear = code.confidence >= thresholds.reject_confidence and not repaired_note
+        ev.add(Check(name="credit_code_matches_business_licence", document=doc, expected=licence_code,
+                     found=code.value, status="pass" if same else ("fail" if clear else "review"),
+                     message=None if same else f"{type_name(work.doc_type)} credit code {code.value} differs from "
+                                               f"the business licence's {licence_code}"),
+               None if same else "CREDIT_CODE_MISMATCH")
     if not declared:
         ev.add(Check(name="credit_code_matches_declared", status="skip", document=doc, found=code.value,
                      message="the shop declared no credit code"))
@@ -235,14 +251,15 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
            "CREDIT_CODE_MISMATCH")
 
 
-def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, thresholds) -> None:
+def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, thresholds: Thresholds) -> None:
+    """Rule 3: every valid_until is on or after the check date (long_term always passes)."""
     doc = work.ref.file
     until = work.result.fields.get("valid_until")
     notes = work.extraction.notes if work.extraction else []
     if until is None:
-        if any("期限" in n for n in notes):
-            _low_confidence(ev, "valid_on_check_date", doc, "valid_until", None)
-        else:
+        if any("期限" in n or "valid_until" in n for n in notes) or work.doc_type in VALIDITY_PRINTED:
+            low_confidence(ev, "valid_on_check_date", doc, "valid_until", None)
+        elif work.doc_type == "business_licence":
             ev.add(Check(name="valid_on_check_date", status="skip", document=doc,
                          message="no validity period printed (licences without 营业期限 have no fixed term)"))
         return
@@ -250,8 +267,8 @@ def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, threshold
         ev.add(Check(name="valid_on_check_date", status="pass", document=doc, expected=f">= {today}",
                      found="long_term"))
         return
-    if not _trusted(until, thresholds.field_confidence_floor):
-        _low_confidence(ev, "valid_on_check_date", doc, "valid_until", until, f">= {today}")
+    if not trusted(until, thresholds.field_confidence_floor):
+        low_confidence(ev, "valid_on_check_date", doc, "valid_until", until, f">= {today}")
         return
     end = dt.date.fromisoformat(until.value)
     if end < today:
@@ -264,3 +281,63 @@ def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, threshold
     message = f"expires in {left} days" if left <= thresholds.near_expiry_days else None
     ev.add(Check(name="valid_on_check_date", status="pass", document=doc, expected=f">= {today}",
                  found=until.value, message=message))
+
+
+def check_number_format(ev: Evaluation, work: DocumentWork, thresholds: Thresholds) -> None:
+    """Rule 7: licence numbers fit their type's structure; check characters verify.
+
+    A number that does not fit the known structure may be a legitimate variant: review. A
+    specific, explainable defect (length, region, check character) read confidently: reject.
+    """
+    number = work.result.fields.get("licence_number")
+    if number is None or work.doc_type == "business_licence":
+        return  # the old business licence's 注册号 is checked with its credit-code rule
+    module_name = number_validator(work.doc_type)
+    module = number_module(module_name) if module_name else None
+    doc = work.ref.file
+    if module is None:
+        ev.add(Check(name="number_format", status="skip", document=doc, found=number.value,
+                     message=f"no format rule for {type_name(work.doc_type)} numbers"))
+        return
+    try:
+        module.validate(number.value)
+    except stdnum_exceptions.InvalidFormat as e:
+        ev.add(Check(name="number_format", status="review", document=doc, found=number.value,
+                     message=f"{number.value} does not fit the usual structure ({e}); it may be a variant"),
+               "INVALID_NUMBER")
+        return
+    except stdnum_exceptions.ValidationError as e:
+        clear = number.confidence >= thresholds.reject_confidence
+        ev.add(Check(name="number_format", status="fail" if clear else "review", document=doc, found=number.value,
+                     score=round(number.confidence * 100, 1), message=f"{number.value}: {e}"), "INVALID_NUMBER")
+        return
+    ev.add(Check(name="number_format", status="pass", document=doc, found=number.value))
+
+
+def check_product(ev: Evaluation, work: DocumentWork, submission: Submission, thresholds: Thresholds) -> None:
+    """Rule 5: a product document names the product's brand or the product itself."""
+    doc = work.ref.file
+    fields = work.result.fields
+    named = [f for key in ("product_name", "brand") if (f := fields.get(key)) is not None]
+    if not named:
+        low_confidence(ev, "product_matches", doc, "product_name", None, submission.product.brand
+                        or submission.product.title)
+        return
+    text = names.normalize_name("".join(f.value for f in named))
+    brand = names.normalize_name(submission.product.brand) if submission.product.brand else ""
+    title = names.normalize_name(submission.product.title)
+    found = " / ".join(f.value for f in named)
+    if brand and brand in text:
+        ev.add(Check(name="product_matches", status="pass", document=doc, expected=submission.product.brand,
+                     found=found, score=100.0))
+        return
+    score = float(fuzz.partial_ratio(text, title)) if title else 0.0
+    if score >= 90:
+        ev.add(Check(name="product_matches", status="pass", document=doc, expected=submission.product.title,
+                     found=found, score=round(score, 1)))
+        return
+    confident = all(f.confidence >= thresholds.reject_confidence for f in named)
+    expected = submission.product.brand or submission.product.title
+    ev.add(Check(name="product_matches", status="fail" if confident and score < 60 else "review", document=doc,
+                 expected=expected, found=found, score=round(score, 1),
+                 message=f"{type_name(work.doc_type)} is for {found}, not {expected}"), "PRODUCT_MISMATCH")

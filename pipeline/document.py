@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from extractors import business_licence
+from extractors import brand_authorization, business_licence
 from extractors.classify import UNCLASSIFIED, Classification, classify
 from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
@@ -25,6 +25,7 @@ from rules import Rules, load_rules
 
 EXTRACTORS = {
     "business_licence": business_licence.extract,
+    "brand_authorization": brand_authorization.extract,
     **{doc_type: partial(extract_form, doc_type) for doc_type in load_forms().types},
 }
 

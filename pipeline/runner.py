@@ -11,6 +11,7 @@ from pipeline.errors import DocumentError, SubmissionError, UnsafePathError
 from pipeline.ingest import load_submission, resolve_document_path
 from pipeline.models import Submission, Verdict
 from pipeline.ocr.base import OcrEngine, get_engine
+from pipeline.product_images import read_product_image
 from pipeline.settings import Settings, get_settings
 from rules import Rules, load_rules
 
@@ -22,9 +23,9 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> No
         raise SubmissionError(f"unknown category {submission.product.category!r} (known: {known})")
     if not submission.documents:
         return  # nothing uploaded: a verdict (MISSING_DOCUMENT), not an unusable submission
-    for ref in submission.documents:
+    for file in [ref.file for ref in submission.documents] + list(submission.product.images):
         try:
-            resolve_document_path(base_dir, ref.file)
+            resolve_document_path(base_dir, file)
         except UnsafePathError as e:
             raise SubmissionError(str(e)) from None
         except DocumentError as e:
@@ -36,7 +37,8 @@ def verify_loaded(submission: Submission, base_dir: Path, *, today: dt.date, set
     check_submission(submission, base_dir, rules)
     works: list[DocumentWork] = [process_document(base_dir, ref, engine, settings, rules)
                                   for ref in submission.documents]
-    evaluation = evaluate(submission, works, rules, today)
+    images = [read_product_image(base_dir, file, engine, settings) for file in submission.product.images]
+    evaluation = evaluate(submission, works, rules, today, images)
     return Verdict(submission_id=submission.id, decision=decide(evaluation), checked_on=today,
                    reasons=evaluation.reasons, documents=[w.result for w in works], checks=evaluation.checks)
 

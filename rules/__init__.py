@@ -53,9 +53,28 @@ class Thresholds(BaseModel):
     photocopy_max_colour_fraction: float = Field(ge=0, le=1)
 
 
+class ContentRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    banned_words: list[str] = Field(description="Absolute superlatives banned by the Advertising Law")
+    contact_patterns: dict[str, str] = Field(description="Regexes of contact details (phone, WeChat, QQ, links)")
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> ContentRules:
+        import re
+
+        for name, pattern in self.contact_patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"contact pattern {name}: {e}") from None
+        return self
+
+
 class Rules(BaseModel):
     categories: CategoryTable
     thresholds: Thresholds
+    content: ContentRules
 
 
 def _read(path: Path) -> dict:
@@ -74,4 +93,5 @@ def load_rules(directory: Path | None = None) -> Rules:
         return PACKAGED / name
 
     return Rules(categories=CategoryTable.model_validate(_read(pick("categories.yaml"))),
-                 thresholds=Thresholds.model_validate(_read(pick("thresholds.yaml"))))
+                 thresholds=Thresholds.model_validate(_read(pick("thresholds.yaml"))),
+                 content=ContentRules.model_validate(_read(pick("content.yaml"))))
