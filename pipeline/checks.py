@@ -98,7 +98,7 @@ def check_document_read(ev: Evaluation, work: DocumentWork, rules: Rules) -> Non
         ev.add(Check(name="document_readable", status="fail" if clear else "review", document=doc,
                      found=work.load_error), "UNREADABLE", work.load_error)
         return
-    if not work.readings:
+    if result.quality is None:  # no page of it could be read
         ev.add(Check(name="document_readable", status="review", document=doc,
                      message="no page could be read: " + "; ".join(e.message for e in result.errors)),
                "UNREADABLE")
@@ -195,6 +195,8 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
     code = fields.get("credit_code")
     extracted = work.extraction.fields.get("credit_code") if work.extraction else None
     if code is None:
+        if work.doc_type != "business_licence":
+            return  # many entity licences print no credit code
         number = fields.get("licence_number")
         if number is not None:
             valid = registration_number.is_valid(number.value)
@@ -332,12 +334,13 @@ def check_product(ev: Evaluation, work: DocumentWork, submission: Submission, th
                      found=found, score=100.0))
         return
     score = float(fuzz.partial_ratio(text, title)) if title else 0.0
-    if score >= 90:
+    if score >= thresholds.product_match_score:
         ev.add(Check(name="product_matches", status="pass", document=doc, expected=submission.product.title,
                      found=found, score=round(score, 1)))
         return
     confident = all(f.confidence >= thresholds.reject_confidence for f in named)
     expected = submission.product.brand or submission.product.title
-    ev.add(Check(name="product_matches", status="fail" if confident and score < 60 else "review", document=doc,
+    ev.add(Check(name="product_matches", status="fail" if confident and score < thresholds.product_mismatch_score else "review",
+                 document=doc,
                  expected=expected, found=found, score=round(score, 1),
                  message=f"{type_name(work.doc_type)} is for {found}, not {expected}"), "PRODUCT_MISMATCH")

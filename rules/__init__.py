@@ -51,6 +51,8 @@ class Thresholds(BaseModel):
     near_expiry_days: int = Field(ge=0)
     min_remaining_days: int = Field(ge=0)
     photocopy_max_colour_fraction: float = Field(ge=0, le=1)
+    product_match_score: float = Field(ge=0, le=100)
+    product_mismatch_score: float = Field(ge=0, le=100)
 
 
 class ContentRules(BaseModel):
