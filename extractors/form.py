@@ -132,6 +132,11 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
         module = number_module(spec.number) if spec.number else None
         pattern = getattr(module, "SEARCH", None)
         found = _pattern_field(lines, rows, hit, pattern) if pattern is not None else None
+        if found is not None and module is not None:
+            try:
+                found.value = module.compact(found.value)  # the number as printed, without spaces
+            except dates.ValidationError:
+                pass  # keep it as read: the number-format rule will say what is wrong
         if found is None and value is not None and value.text:
             found = field_from_value(value, value.text.strip("：: "))
             found.note = "number does not match the known pattern; taken as printed"
