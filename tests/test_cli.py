@@ -162,3 +162,15 @@ def test_grey_copy_of_a_sealed_licence_goes_to_review(tmp_path, capsys):
     assert verdict["decision"] == "review"
     assert [r["code"] for r in verdict["reasons"]] == ["AUTHENTICITY_FLAG"]
     assert verdict["documents"][0]["quality"]["flags"][0].startswith("photocopy")
+
+
+@pytest.mark.ocr
+def test_bundled_demo_approves_through_the_installed_command():
+    """What `make demo` runs, as an outside tool would call it."""
+    exe = os.path.join(os.path.dirname(sys.executable), "zizhi")
+    result = subprocess.run([exe, "verify", "fixtures/submissions/demo/submission.json", "--json", "--today",
+                             "2026-11-27"], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["decision"] == "approve" and verdict["submission_id"] == "SUB-FX-001"
+    assert verdict["documents"][0]["fields"]["credit_code"]["value"] == "91510107MA59G2WX04"

@@ -65,3 +65,10 @@ def test_fixture_replay_meets_the_floors(engine):
     assert len(report.cases) >= 20
     failures = check_floors(report, load_floors(FIXTURES / "floors.yaml"))
     assert failures == [], "\n".join(failures)
+    # Beyond the averages: on every licence that should approve, the two values the entity
+    # rule rests on are read exactly.
+    for case in report.cases:
+        if "approve" in case.expected_decisions:
+            for name, expected, got, ok in case.fields:
+                if name in ("holder_name", "credit_code"):
+                    assert ok, f"{case.name}: {name} expected {expected}, read {got}"
