@@ -69,6 +69,8 @@ def number_module(name: str):
 ID_RUN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 CLASS_RUN = re.compile(r"第?\s*([0-9]{1,2})\s*类")
 QUOTES = "「」『』“”\"'《》〈〉【】"
+NAME_LEAD = re.compile(r"^(?:名称|名)[:：]?")
+TEXT_LEAD = re.compile(r"^[（(][\u4e00-\u9fff]{1,4}[）)][:：]?")
 
 
 def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = None) -> Extraction:
@@ -88,6 +90,11 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
         hit = first.get(name)
         if name == "_stop":
             continue
+        if hit is None and spec.kind == "brand":
+            brand = _brand_without_label(rows, hits)
+            if brand is not None:
+                out.fields[name] = brand
+            continue
         value: Value | None = None
         if hit is not None:
             value = value_after(rows, hit, hits, max_rows=spec.max_rows if spec.kind != "name" else 2)
@@ -100,6 +107,25 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
     return out
 
 
+NUMBER_LINE = re.compile(r"第\s*[0-9]{5,9}\s*号|注册号")
+
+
+def _brand_without_label(rows, hits) -> ExtractedField | None:
+    """A trademark certificate prints the mark itself, unlabelled, in a box between its number
+    (第 12345678 号) and 核定使用商品: the short text found there is the brand."""
+    start = next((i for i, row in enumerate(rows) if NUMBER_LINE.search(row.text)), None)
+    end = min((h.row_index for h in hits if start is not None and h.row_index > start), default=None)
+    if start is None or end is None:
+        return None
+    for row in rows[start + 1:end]:
+        text = row.text.strip(QUOTES + "®™")
+        if 1 <= len(text) <= 20 and not re.search(r"[0-9]{4,}", text):
+            line = max(row.lines, key=lambda ln: ln.right - ln.left)
+            return line_field(line, 0, len(line.text), line.text.strip(QUOTES + "®™ "),
+                              note="the mark as printed in the certificate's box", confidence_factor=0.95)
+    return None
+
+
 def _value_below(rows, hit, hits, spec):
     """A value printed under its label rather than beside it (stacked forms, narrow columns)."""
     if hit.row_index + 1 >= len(rows):
@@ -107,7 +133,14 @@ def _value_below(rows, hit, hits, spec):
     below = rows[hit.row_index + 1]
     if any(h.row_index == hit.row_index + 1 for h in hits) or not below.text:
         return None
-    fake = LabelHit(hit.field, hit.label, hit.row_index + 1, 0, 0)
+    label_row = rows[hit.row_index]
+    label_left, label_right = label_row.x_of(hit.start), label_row.x_of(hit.end - 1) + label_row.height
+    # Only text that starts under the label (not somewhere else on the row below) is its value.
+    starts = [i for i in range(len(below.text))
+              if label_left - 2 * label_row.height <= below.x_of(i) <= label_right + 4 * label_row.height]
+    if not starts:
+        return None
+    fake = LabelHit(hit.field, hit.label, hit.row_index + 1, starts[0], starts[0])
     value = value_after(rows, fake, hits, max_rows=spec.max_rows)
     return value if value.text else None
 
@@ -149,7 +182,8 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
     if kind == "name":
         if len(value.spans) > 1 and COMPANY_END.search(value.spans[0].text):
             value.spans = value.spans[:1]
-        cleaned = chinese_punctuation(value.text.strip("：:;；,，.。、 "))
+        # 生产企业 / 名称：… printed as one label over two cells leaves 名称 in front of the value
+        cleaned = NAME_LEAD.sub("", chinese_punctuation(value.text.strip("：:;；,，.。、 ")))
         if cleaned:
             out.fields[name] = field_from_value(value, cleaned)
     elif kind == "person":
@@ -169,7 +203,10 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
         if end is not None:
             out.fields["valid_until"] = field_from_value(value, end if isinstance(end, str) else end.isoformat())
     elif kind == "text":
-        out.fields[name] = field_from_value(value, chinese_punctuation(text.strip("：: ")))
+        # a label's qualifier printed after it, e.g. 产品名称（中文）：
+        cleaned = TEXT_LEAD.sub("", chinese_punctuation(text.strip("：: ")))
+        if cleaned:
+            out.fields[name] = field_from_value(value, cleaned)
     elif kind == "brand":
         cleaned = text.strip("：: " + QUOTES)
         if cleaned:

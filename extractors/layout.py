@@ -127,9 +127,13 @@ def _compact(row: Row) -> None:
     row.boundaries = boundaries
 
 
+_BRACKET_CLASSES = {"（": "[（(]", "(": "[（(]", "）": "[）)]", ")": "[）)]"}
+
+
 def spaced(label: str) -> str:
-    """Regex for a label whose characters OCR may separate (`名 称`, `名　　称`)."""
-    return "".join(re.escape(ch) for ch in label)
+    """Regex for a label as it appears in a row's compact text (whitespace already removed);
+    full- and half-width brackets are the same to OCR."""
+    return "".join(_BRACKET_CLASSES.get(ch) or re.escape(ch) for ch in label)
 
 
 @dataclass
@@ -236,7 +240,11 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
         start += 1
     end = _gap_end(row, start, end)
     spans = [Span(row, start, end)] if end > start else []
-    value_left = row.x_of(start) if start < len(row.text) and start < end else row.x_of(hit.end - 1)
+    if not spans:
+        # Nothing beside the label: the value is missing (blurred, sealed over) or printed under
+        # it. Continuation rows would only collect whatever text lies below.
+        return Value(spans, hit.label, row)
+    value_left = row.x_of(start)
     rows_used = 1
     ri = hit.row_index + 1
     last_bottom = row.bottom

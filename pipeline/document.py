@@ -7,7 +7,7 @@ bad page doesn't sink a document and one bad document doesn't sink a submission.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from extractors import brand_authorization, business_licence
@@ -15,6 +15,7 @@ from extractors.classify import UNCLASSIFIED, Classification, classify
 from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
+from pipeline.authenticity import rainbow_tint
 from pipeline.errors import DocumentError, UnsafePathError
 from pipeline.ingest import load_document, resolve_document_path
 from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
@@ -48,14 +49,35 @@ class DocumentWork:
         return self.result.doc_type
 
 
+@lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def page_lines(reading: PageReading) -> list[OcrLine]:
-    return [OcrLine(ln.text, ln.confidence, ln.quad, ln.quad_original, reading.page) for ln in reading.lines]
+    """The page's OCR lines for classification and extraction, in simplified characters.
+
+    The recogniser sometimes returns a traditional form of a character (專, 許, 悅) — mostly on
+    Kai and Ming type. Mainland certificates print simplified characters only, so the traditional
+    form is always a misreading.
+    """
+    convert = _to_simplified().convert
+    return [OcrLine(convert(ln.text), ln.confidence, ln.quad, ln.quad_original, reading.page)
+            for ln in reading.lines]
 
 
-def authenticity_flags(reading: PageReading, doc_type: str, rules: Rules) -> list[str]:
-    """Rule 8 flags this page shows. So far: a black-and-white copy of a document with colour seals."""
+def authenticity_flags(reading: PageReading, doc_type: str, rules: Rules,
+                       rainbow: tuple[float, int] = (0.0, 0)) -> list[str]:
+    """Rule 8 flags this page shows: a black-and-white copy of a document with colour seals, a
+    screen recapture (colour moiré over the paper)."""
     flags = []
     t = rules.thresholds
+    share, bands = rainbow
+    if share >= t.recapture_min_tinted_share and bands >= t.recapture_min_hue_bands:
+        flags.append(f"screen recapture: colour moiré over {share:.0%} of the page background "
+                     f"({bands} hue bands)")
     if doc_type in rules.categories.colour_seal_documents and reading.colour_fraction < t.photocopy_max_colour_fraction:
         flags.append(f"photocopy: no colour on a document that carries red seals "
                      f"({reading.colour_fraction:.3%} coloured pixels)")
@@ -87,6 +109,7 @@ class DocumentReading:
     errors: list[ErrorItem] = field(default_factory=list)
     load_error: str | None = None
     unsafe_path: bool = False
+    rainbow: dict[int, tuple[float, int]] = field(default_factory=dict)  # page -> rainbow_tint()
 
 
 def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings) -> DocumentReading:
@@ -106,6 +129,7 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
     for index, image in enumerate(loaded.pages, start=1):
         try:
             reading.pages.append(read_page(image, engine, settings.preprocess, page=index))
+            reading.rainbow[index] = rainbow_tint(image)
         except Exception as e:  # noqa: BLE001 - one bad page must not sink the document
             reading.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
     return reading
@@ -130,7 +154,7 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
     result.doc_type = cls.doc_type
     result.doc_type_confidence = round(cls.confidence, 3)
     result.quality = quality_of(page, settings)
-    result.quality.flags.extend(authenticity_flags(page, cls.doc_type, rules))
+    result.quality.flags.extend(authenticity_flags(page, cls.doc_type, rules, reading.rainbow.get(page.page, (0, 0))))
     extractor = EXTRACTORS.get(cls.doc_type)
     if extractor is not None:
         try:

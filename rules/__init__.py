@@ -51,6 +51,8 @@ class Thresholds(BaseModel):
     near_expiry_days: int = Field(ge=0)
     min_remaining_days: int = Field(ge=0)
     photocopy_max_colour_fraction: float = Field(ge=0, le=1)
+    recapture_min_tinted_share: float = Field(ge=0, le=1)
+    recapture_min_hue_bands: int = Field(ge=1, le=12)
     product_match_score: float = Field(ge=0, le=100)
     product_mismatch_score: float = Field(ge=0, le=100)
 
