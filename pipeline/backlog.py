@@ -1,0 +1,306 @@
+"""The backlog: which submissions need a verdict, what each one's content is, and what a run did.
+
+Plain functions (no Prefect here) that `flows.py` wires into flows and tasks:
+
+- `BacklogSettings`: the operator's knobs (`ZIZHI_*`): verdict store URL, batch size,
+  concurrency, task runner, schedule, claim lease.
+- `fingerprint`: a submission folder's content hash — the submission file and every file it names,
+  read through the same safe path resolution as the pipeline. "Exactly once" is per
+  (submission id, content hash): a merchant who re-uploads gets a new verdict, a rerun does not.
+- `engine_identity` / `reading_key`: what the OCR cache is keyed by besides a file's hash.
+- `verdict_markdown` / `summary_rows`: what a reviewer sees in the Prefect UI.
+- `ClaimKeeper`: renews this run's claims in the store while it works, so a run on another host
+  can tell a live run from a dead one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import logging
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import DocumentError
+from pipeline.ingest import MAX_SUBMISSION_BYTES, resolve_document_path
+from pipeline.models import Verdict
+from pipeline.store import Item, Store, default_store_url
+
+SUBMISSION_FILE = "submission.json"
+log = logging.getLogger(__name__)
+
+
+class BacklogSettings(BaseSettings):
+    """Operator settings of the backlog, the verdict store and the Prefect deployments."""
+
+    model_config = SettingsConfigDict(env_prefix="ZIZHI_", extra="ignore")
+
+    store: str = Field(default_factory=default_store_url,
+                       description="Verdict store URL (SQLAlchemy): sqlite:///path.db or postgresql+psycopg://…")
+    backlog_inbox: Path | None = Field(None, description="Inbox the scheduled backlog deployment scans")
+    backlog_batch_size: int = Field(50, ge=1, le=1000,
+                                    description="Submissions per batch flow run (about 6 tasks each: "
+                                                "keeps a flow run to hundreds of tasks)")
+    backlog_concurrency: int = Field(1, ge=1, le=64, description="Submissions verified at once")
+    backlog_task_runner: Literal["thread", "process", "dask"] = Field(
+        "thread", description="thread: one process, one OCR engine; process / dask: one engine per worker "
+                              "process (needs PREFECT_API_URL set, or a temporary server is started once)")
+    backlog_lease_seconds: float = Field(300.0, ge=5, description="A running claim with no heartbeat for this "
+                                                                  "long is taken over by the next run")
+    backlog_max_attempts: int = Field(3, ge=1, description="Attempts per content before it stays failed")
+    backlog_cron: str = Field("*/15 * * * *", description="Schedule of the served backlog deployment")
+    replay_cron: str = Field("0 3 * * *", description="Schedule of the served nightly replay")
+    replay_dir: Path = Field(Path("fixtures"), description="Fixture folder the nightly replay scores")
+    prefect_api_url: str = Field("http://127.0.0.1:4200/api",
+                                 description="Local Prefect server (`make server`) used when PREFECT_API_URL "
+                                             "is unset and it answers")
+    ocr_cache: bool = Field(True, description="Cache OCR readings by file content and engine version")
+
+
+def backlog_settings() -> BacklogSettings:
+    return BacklogSettings()
+
+
+# --- content ---------------------------------------------------------------------------------
+
+@dataclass
+class Fingerprint:
+    submission_id: str
+    content_hash: str
+    folder: Path
+    doc_hashes: dict[str, str] = field(default_factory=dict)  # file as written -> sha256 or "!Error"
+
+    @property
+    def item(self) -> Item:
+        return Item(self.submission_id, self.content_hash, str(self.folder))
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _named_files(raw: object) -> list[str]:
+    """Files a (possibly malformed) submission names: documents, then product images."""
+    files: list[str] = []
+    if not isinstance(raw, dict):
+        return files
+    for doc in raw.get("documents") or []:
+        if isinstance(doc, dict) and isinstance(doc.get("file"), str):
+            files.append(doc["file"])
+    product = raw.get("product")
+    if isinstance(product, dict):
+        files.extend(x for x in product.get("images") or [] if isinstance(x, str))
+    return list(dict.fromkeys(files))
+
+
+def fingerprint(folder: Path) -> Fingerprint:
+    """Identify a submission folder's current content. Never raises for bad content (only for I/O)."""
+    folder = Path(folder)
+    data = (folder / SUBMISSION_FILE).read_bytes()
+    h = hashlib.sha256(b"zizhi-submission-v1\0")
+    h.update(hashlib.sha256(data).hexdigest().encode())
+    raw: object = None
+    if len(data) <= MAX_SUBMISSION_BYTES:
+        try:
+            raw = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raw = None
+    sid = raw.get("id") if isinstance(raw, dict) else None
+    submission_id = sid.strip() if isinstance(sid, str) and sid.strip() else f"folder:{folder.name}"
+    docs: dict[str, str] = {}
+    base = folder.resolve()
+    for name in _named_files(raw):
+        try:
+            digest = file_sha256(resolve_document_path(base, name))
+        except DocumentError as e:  # missing or unsafe: that is part of what the content is
+            digest = f"!{type(e).__name__}"
+        docs[name] = digest
+        h.update(b"\0" + name.encode("utf-8", "surrogatepass") + b"\0" + digest.encode())
+    return Fingerprint(submission_id[:200], h.hexdigest(), folder, docs)
+
+
+def scan_inbox(inbox: Path) -> list[Fingerprint]:
+    """Every `<inbox>/<folder>/submission.json`, in folder order, fingerprinted."""
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        raise NotADirectoryError(f"inbox is not a folder: {inbox}")
+    inbox = inbox.resolve()  # folders are recorded and handed to workers as absolute paths
+    return [fingerprint(p) for p in sorted(inbox.iterdir()) if (p / SUBMISSION_FILE).is_file()]
+
+
+def batches(items: Sequence, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+# --- versions --------------------------------------------------------------------------------
+
+def engine_identity(engine) -> dict:
+    return {"engine": engine.name, "engine_version": engine.version,
+            "model_ids": list(getattr(engine, "model_ids", ()) or ())}
+
+
+# The code that turns a file into a DocumentReading: a cached reading made by other code (another
+# release, or a working copy in between) is not reused — it is pickled, so even its shape may differ.
+READING_MODULES = ("pipeline.ingest", "pipeline.preprocess", "pipeline.geometry", "pipeline.document",
+                   "pipeline.ocr.base")
+
+
+def reading_code_hash(engine=None) -> str:
+    names = list(READING_MODULES) + ([type(engine).__module__] if engine is not None else [])
+    h = hashlib.sha256()
+    for name in dict.fromkeys(names):
+        module = importlib.import_module(name)
+        path = getattr(module, "__file__", None)
+        h.update(name.encode() + b"\0" + (Path(path).read_bytes() if path else b""))
+    return h.hexdigest()[:16]
+
+
+def reading_key(engine, settings) -> str:
+    """Everything besides the file's bytes that a document's OCR reading depends on."""
+    blob = json.dumps({**engine_identity(engine), "code": reading_code_hash(engine),
+                       "ocr": settings.ocr.model_dump(mode="json"),
+                       "preprocess": settings.preprocess.model_dump(mode="json"),
+                       "ingest": settings.ingest.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def versions(engine, settings, rules) -> dict:
+    """What a stored verdict records about the code and data that made it."""
+    try:
+        zizhi = importlib.metadata.version("zizhi")
+    except importlib.metadata.PackageNotFoundError:
+        zizhi = "unknown"
+    rules_hash = hashlib.sha256(rules.model_dump_json().encode()).hexdigest()[:16]
+    return {**engine_identity(engine), "zizhi": zizhi, "rules": rules_hash,
+            "reading_key": reading_key(engine, settings)}
+
+
+# --- what reviewers see ----------------------------------------------------------------------
+
+def artifact_key(prefix: str, name: str) -> str:
+    """A Prefect artifact key (lowercase letters, digits, dashes) for a submission id."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if slug != name.lower() or not slug:
+        slug = f"{slug[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}".strip("-")
+    return f"{prefix}-{slug}"[:100]
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def verdict_markdown(verdict: Verdict, *, folder: str = "", content_hash: str = "") -> str:
+    icon = {"approve": "✅", "reject": "❌", "review": "🔍"}[verdict.decision]
+    out = [f"# {icon} {verdict.submission_id}: **{verdict.decision.upper()}**", "",
+           f"Checked on {verdict.checked_on}" + (f" · folder `{folder}`" if folder else "")
+           + (f" · content `{content_hash[:12]}`" if content_hash else ""), ""]
+    out += ["## Reasons", ""]
+    if verdict.reasons:
+        out += ["| code | document | message |", "|---|---|---|"]
+        out += [f"| {_cell(r.code)} | {_cell(r.document)} | {_cell(r.message)} |" for r in verdict.reasons]
+    else:
+        out.append("None.")
+    for doc in verdict.documents:
+        q = doc.quality
+        out += ["", f"## {_cell(doc.file)}: {doc.doc_type} ({doc.doc_type_confidence:.2f}), {doc.pages} page(s)", ""]
+        if q:
+            flags = "; ".join(q.flags) or "none"
+            out.append(f"Quality {'ok' if q.ok else 'NOT ok'}: sharpness {q.sharpness:.0f}, {q.width}×{q.height}, "
+                       f"skew {q.skew_deg}°; flags: {_cell(flags)}")
+            out.append("")
+        if doc.fields:
+            out += ["| field | value | confidence | page |", "|---|---|---|---|"]
+            out += [f"| {name} | {_cell(f.value)} | {f.confidence:.2f} | {f.page} |" for name, f in doc.fields.items()]
+        for e in doc.errors:
+            out.append(f"- error in {e.stage}{f' p{e.page}' if e.page else ''}: {_cell(e.message)}")
+    out += ["", "## Checks", "", "| check | status | document | expected | found | score | message |",
+            "|---|---|---|---|---|---|---|"]
+    out += [f"| {c.name} | {c.status} | {_cell(c.document)} | {_cell(c.expected)} | {_cell(c.found)} | "
+            f"{_cell(c.score)} | {_cell(c.message)} |" for c in verdict.checks]
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class Outcome:
+    """What one backlog run did with one submission."""
+
+    submission_id: str
+    content_hash: str
+    folder: str
+    status: str  # approve / reject / review / failed / duplicate
+    reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    permanent: bool = False
+
+    def row(self) -> dict:
+        return {"submission": self.submission_id, "folder": Path(self.folder).name, "status": self.status,
+                "reasons": ", ".join(self.reasons) or (self.error or "")[:200], "content": self.content_hash[:12]}
+
+
+def summary_rows(outcomes: Sequence[Outcome], *, skipped: int = 0) -> list[dict]:
+    """One row per outcome status, for the run's table artifact."""
+    counts = Counter(o.status for o in outcomes)
+    total = len(outcomes)
+    rows = []
+    for status in ("approve", "reject", "review", "failed", "duplicate"):
+        if counts.get(status):
+            examples = [o.submission_id for o in outcomes if o.status == status][:10]
+            rows.append({"status": status, "count": counts[status],
+                         "share": f"{counts[status] / total:.0%}" if total else "", "examples": ", ".join(examples)})
+    if skipped:
+        rows.append({"status": "already verified or in progress", "count": skipped, "share": "", "examples": ""})
+    return rows
+
+
+# --- claims while running --------------------------------------------------------------------
+
+class ClaimKeeper:
+    """Heartbeats this owner's running claims every `interval` seconds, in a daemon thread."""
+
+    def __init__(self, store: Store, owner: str, interval: float):
+        self.store, self.owner, self.interval = store, owner, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zizhi-claim-keeper", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.store.heartbeat(self.owner)
+            except Exception as e:  # noqa: BLE001 - a missed beat only risks a takeover after the lease
+                log.warning("claim heartbeat failed: %s", e)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def today_or(value: dt.date | None) -> dt.date:
+    return value or dt.date.today()
+
+
+def prefect_env_defaults() -> None:
+    """Telemetry off: these machines have no network (set before Prefect is imported)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")

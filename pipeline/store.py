@@ -1,0 +1,424 @@
+"""The verdict store: zizhi's own durable record of every verdict and every failure.
+
+SQLAlchemy Core over a SQLite file by default (`ZIZHI_STORE`, `--store URL`), PostgreSQL by URL
+(`postgresql+psycopg://…`, the `postgres` extra). Prefect's database is for watching runs, never
+the only copy of a verdict.
+
+Two tables:
+
+- `claims`: one row per (submission id, content hash) — the unit of "exactly once". A backlog run
+  inserts the row (state `running`, its owner, a heartbeat) *before* verifying, and the verdict
+  insert flips it to `done` in the same transaction. A claim whose owner died (same host: the
+  process is gone; any host: no heartbeat for a lease) is taken over by the next run. A failure
+  leaves it `failed` with the reason and the attempts so far; a permanent one (the submission
+  itself is unusable) is never retried for that content, a transient one is, up to a limit.
+- `verdicts`: every verdict with its submission id, content hash, decision, versions (engine,
+  models, zizhi, rules) and time. The unique key (submission id, content hash) is what makes a
+  second verdict for the same content impossible, even if two runs race past their claims.
+
+Times are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+
+RUNNING, DONE, FAILED = "running", "done", "failed"
+
+metadata = MetaData()
+
+claims = Table(
+    "claims", metadata,
+    Column("submission_id", String(200), primary_key=True),
+    Column("content_hash", String(64), primary_key=True),
+    Column("folder", Text, nullable=False, default=""),
+    Column("state", String(16), nullable=False),
+    Column("owner", String(300), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("claimed_at", DateTime, nullable=False),
+    Column("heartbeat_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("error", Text),
+    Column("permanent", Boolean, nullable=False, default=False),
+)
+
+verdicts = Table(
+    "verdicts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", String(200), nullable=False, index=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("folder", Text, nullable=False, default=""),
+    Column("decision", String(16), nullable=False),
+    Column("checked_on", Date, nullable=False),
+    Column("verdict_json", Text, nullable=False),
+    Column("versions_json", Text, nullable=False, default="{}"),
+    Column("flow_run_id", String(64)),
+    Column("created_at", DateTime, nullable=False, index=True),
+    UniqueConstraint("submission_id", "content_hash", name="uq_verdict_content"),
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def default_store_url() -> str:
+    """`sqlite:///$XDG_DATA_HOME/zizhi/verdicts.db` (XDG default: ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'zizhi' / 'verdicts.db'}"
+
+
+# --- who owns a claim ------------------------------------------------------------------------
+
+def _proc_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def current_owner(run: str | None = None) -> str:
+    """`host/pid/start[#run]`: names this process, unambiguously across pid reuse (and one run in it)."""
+    owner = f"{socket.gethostname()}/{os.getpid()}/{_proc_start(os.getpid()) or '-'}"
+    return f"{owner}#{run}" if run else owner
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True only when we can tell for sure: the owner ran on this host and its process is gone."""
+    try:
+        host, pid_text, start = owner.split("#", 1)[0].rsplit("/", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return False  # another machine: only the lease can tell
+    now_start = _proc_start(pid)
+    if now_start is not None:
+        return start != "-" and now_start != start  # pid reused by another process
+    if Path("/proc").is_dir():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+# --- records ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Key:
+    submission_id: str
+    content_hash: str
+
+
+@dataclass
+class Claim:
+    submission_id: str
+    content_hash: str
+    folder: str
+    state: str
+    owner: str
+    attempts: int
+    claimed_at: dt.datetime
+    heartbeat_at: dt.datetime
+    finished_at: dt.datetime | None
+    error: str | None
+    permanent: bool
+
+    @property
+    def key(self) -> Key:
+        return Key(self.submission_id, self.content_hash)
+
+
+@dataclass
+class StoredVerdict:
+    id: int
+    submission_id: str
+    content_hash: str
+    folder: str
+    decision: str
+    checked_on: dt.date
+    verdict: dict
+    versions: dict
+    flow_run_id: str | None
+    created_at: dt.datetime
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "submission_id": self.submission_id, "content_hash": self.content_hash,
+                "folder": self.folder, "decision": self.decision, "checked_on": self.checked_on.isoformat(),
+                "created_at": self.created_at.isoformat() + "Z", "versions": self.versions,
+                "flow_run_id": self.flow_run_id, "verdict": self.verdict}
+
+
+@dataclass
+class Item:
+    """What a claim is taken for: a submission folder's current content."""
+
+    submission_id: str
+    content_hash: str
+    folder: str = ""
+
+    @property
+    def key(self) -> Key:
+        return Key(self.submission_id, self.content_hash)
+
+
+class Store:
+    """The verdict store at one URL. Safe to share between threads; open one per process."""
+
+    def __init__(self, url: str | None = None, *, create: bool = True):
+        self.url = url or default_store_url()
+        self.engine = _make_engine(self.url)
+        if create:
+            metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)})"
+
+    # -- claims --
+
+    def claims(self, keys: Iterable[Key] | None = None) -> dict[Key, Claim]:
+        if keys is None:
+            with self.engine.connect() as conn:
+                return {c.key: c for c in (Claim(**row._mapping) for row in conn.execute(select(claims)))}
+        out: dict[Key, Claim] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(keys), 400):
+                cond = tuple_(claims.c.submission_id, claims.c.content_hash).in_(
+                    [(k.submission_id, k.content_hash) for k in chunk])
+                for row in conn.execute(select(claims).where(cond)):
+                    c = Claim(**row._mapping)
+                    out[c.key] = c
+        return out
+
+    def is_open(self, claim: Claim | None, *, owner: str, lease_seconds: float, max_attempts: int,
+                now: dt.datetime | None = None) -> bool:
+        """Whether a claim on this content may be taken now (no row, a retryable failure, a dead run)."""
+        if claim is None:
+            return True
+        if claim.state == DONE:
+            return False
+        if claim.state == FAILED:
+            return not claim.permanent and claim.attempts < max_attempts
+        # running
+        if claim.owner == owner:
+            return False
+        now = now or utcnow()
+        return claim.heartbeat_at < now - dt.timedelta(seconds=lease_seconds) or owner_is_dead(claim.owner)
+
+    def pending(self, items: Sequence[Item], *, owner: str, lease_seconds: float, max_attempts: int
+                ) -> list[Item]:
+        """The items whose content has no verdict and may be claimed now, in the order given."""
+        found = self.claims(i.key for i in items)
+        now = utcnow()
+        return [i for i in items if self.is_open(found.get(i.key), owner=owner, lease_seconds=lease_seconds,
+                                                 max_attempts=max_attempts, now=now)]
+
+    def claim(self, items: Sequence[Item], *, owner: str, lease_seconds: float, max_attempts: int
+              ) -> list[Item]:
+        """Take a durable claim on each item that is open; return those this owner now holds.
+
+        Each take is one atomic statement (an insert, or an update conditional on the row being
+        exactly as read), so two runs racing for the same content cannot both win.
+        """
+        won: list[Item] = []
+        for item in items:
+            now = utcnow()
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(claims.insert().values(
+                        submission_id=item.submission_id, content_hash=item.content_hash, folder=item.folder,
+                        state=RUNNING, owner=owner, attempts=1, claimed_at=now, heartbeat_at=now,
+                        permanent=False))
+                won.append(item)
+                continue
+            except IntegrityError:
+                pass
+            current = self.claims([item.key]).get(item.key)
+            if current is None or not self.is_open(current, owner=owner, lease_seconds=lease_seconds,
+                                                   max_attempts=max_attempts, now=now):
+                continue
+            if current.state == RUNNING and current.attempts >= max_attempts:
+                # Its runs keep dying on it (a poison submission): stop feeding it to new runs.
+                self._swap(current, state=FAILED, permanent=True, finished_at=now,
+                           error=f"abandoned: the run verifying it died {current.attempts} time(s)")
+                continue
+            if self._swap(current, state=RUNNING, owner=owner, attempts=current.attempts + 1, claimed_at=now,
+                          heartbeat_at=now, finished_at=None, error=None, folder=item.folder or current.folder):
+                won.append(item)
+        return won
+
+    def _swap(self, seen: Claim, **values) -> bool:
+        """Update the claim only if it is still exactly as `seen` (compare-and-swap)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(claims).where(
+                claims.c.submission_id == seen.submission_id, claims.c.content_hash == seen.content_hash,
+                claims.c.state == seen.state, claims.c.owner == seen.owner, claims.c.attempts == seen.attempts,
+                claims.c.heartbeat_at == seen.heartbeat_at).values(**values))
+            return result.rowcount == 1
+
+    def heartbeat(self, owner: str) -> int:
+        """Renew every running claim of `owner`; returns how many."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(claims).where(claims.c.owner == owner, claims.c.state == RUNNING)
+                                .values(heartbeat_at=utcnow())).rowcount
+
+    def release(self, owner: str, keys: Iterable[Key], reason: str) -> int:
+        """Give back claims this owner will not finish (a transient failure, so a later run retries)."""
+        n = 0
+        for key in keys:
+            n += self.record_failure(key, reason, owner=owner, permanent=False)
+        return n
+
+    # -- outcomes --
+
+    def record_verdict(self, key: Key, *, verdict_json: str, decision: str, checked_on: dt.date,
+                       versions: dict, owner: str, folder: str = "", flow_run_id: str | None = None) -> bool:
+        """Store the verdict and mark its claim done, in one transaction.
+
+        Returns False when a verdict for this content is already stored (it is kept; this one is
+        dropped), so calling it twice, or from two racing runs, leaves exactly one.
+        """
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(verdicts.insert().values(
+                    submission_id=key.submission_id, content_hash=key.content_hash, folder=folder,
+                    decision=decision, checked_on=checked_on, verdict_json=verdict_json,
+                    versions_json=json.dumps(versions, ensure_ascii=False, sort_keys=True),
+                    flow_run_id=flow_run_id, created_at=now))
+                self._finish(conn, key, owner, now, state=DONE, error=None, permanent=False, folder=folder)
+            return True
+        except IntegrityError:
+            with self.engine.begin() as conn:  # the verdict is there: the claim is done whoever held it
+                conn.execute(update(claims).where(
+                    claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash)
+                    .values(state=DONE, finished_at=now, error=None))
+            return False
+
+    def record_failure(self, key: Key, error: str, *, owner: str, permanent: bool, folder: str = "") -> int:
+        """Mark the claim failed with its reason (a failure with no claim yet gets one)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            n = conn.execute(update(claims).where(
+                claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash,
+                claims.c.state == RUNNING, claims.c.owner == owner)
+                .values(state=FAILED, finished_at=now, error=error[:4000], permanent=permanent)).rowcount
+        if n:
+            return n
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(claims.insert().values(
+                    submission_id=key.submission_id, content_hash=key.content_hash, folder=folder,
+                    state=FAILED, owner=owner, attempts=1, claimed_at=now, heartbeat_at=now, finished_at=now,
+                    error=error[:4000], permanent=permanent))
+            return 1
+        except IntegrityError:
+            return 0  # someone else holds or finished it: leave their record alone
+
+    def _finish(self, conn, key: Key, owner: str, now: dt.datetime, **values) -> None:
+        result = conn.execute(update(claims).where(
+            claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash)
+            .values(finished_at=now, **values))
+        if result.rowcount == 0:  # recorded without a claim (verify_submission with a store)
+            conn.execute(claims.insert().values(
+                submission_id=key.submission_id, content_hash=key.content_hash, owner=owner, attempts=1,
+                claimed_at=now, heartbeat_at=now, finished_at=now, **values))
+
+    # -- reading --
+
+    def verdicts(self, submission_id: str | None = None, limit: int | None = None) -> list[StoredVerdict]:
+        q = select(verdicts).order_by(verdicts.c.created_at, verdicts.c.id)
+        if submission_id is not None:
+            q = q.where(verdicts.c.submission_id == submission_id)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [_stored(row._mapping) for row in conn.execute(q)]
+
+    def iter_verdicts(self) -> Iterator[StoredVerdict]:
+        with self.engine.connect() as conn:
+            q = select(verdicts).order_by(verdicts.c.created_at, verdicts.c.id)
+            for row in conn.execution_options(yield_per=200).execute(q):
+                yield _stored(row._mapping)
+
+    def failures(self) -> list[Claim]:
+        with self.engine.connect() as conn:
+            q = select(claims).where(claims.c.state == FAILED).order_by(claims.c.finished_at)
+            return [Claim(**row._mapping) for row in conn.execute(q)]
+
+    def counts(self) -> dict[str, int]:
+        out = {RUNNING: 0, DONE: 0, FAILED: 0}
+        with self.engine.connect() as conn:
+            for c in (Claim(**row._mapping) for row in conn.execute(select(claims))):
+                out[c.state] = out.get(c.state, 0) + 1
+        return out
+
+
+def _stored(m) -> StoredVerdict:
+    return StoredVerdict(id=m["id"], submission_id=m["submission_id"], content_hash=m["content_hash"],
+                         folder=m["folder"], decision=m["decision"], checked_on=m["checked_on"],
+                         verdict=json.loads(m["verdict_json"]), versions=json.loads(m["versions_json"] or "{}"),
+                         flow_run_id=m["flow_run_id"], created_at=m["created_at"])
+
+
+def _chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # NullPool: no connection outlives its use, so forked/spawned workers never share one.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,190 @@
+"""Backlog plain functions: content fingerprints, settings, reviewer markdown, operator CLI (no Prefect)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import backlog as bl
+from pipeline.cli import main
+from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
+from pipeline.settings import Settings
+from pipeline.store import Store, current_owner
+from tests.conftest import ROOT, SUBMISSIONS
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    box = tmp_path / "inbox"
+    for name in ("demo", "general-expired"):
+        shutil.copytree(SUBMISSIONS / name, box / name)
+    (box / "not-a-submission").mkdir()
+    return box
+
+
+def test_fingerprint_identifies_the_content(inbox):
+    demo = inbox / "demo"
+    fp = bl.fingerprint(demo)
+    assert fp.submission_id == "SUB-FX-001" and len(fp.content_hash) == 64
+    assert fp.doc_hashes["docs/business_licence.jpg"] == bl.file_sha256(demo / "docs" / "business_licence.jpg")
+    shutil.copytree(demo, inbox / "demo-copy")
+    assert bl.fingerprint(inbox / "demo-copy").content_hash == fp.content_hash  # folder name is not content
+    with (demo / "docs" / "business_licence.jpg").open("ab") as f:
+        f.write(b"\0")
+    assert bl.fingerprint(demo).content_hash != fp.content_hash  # a re-upload is new content
+    sub = json.loads((inbox / "demo-copy" / "submission.json").read_text())
+    sub["product"]["title"] += " 新款"
+    (inbox / "demo-copy" / "submission.json").write_text(json.dumps(sub, ensure_ascii=False))
+    assert bl.fingerprint(inbox / "demo-copy").content_hash != fp.content_hash
+
+
+def test_fingerprint_of_broken_submissions_never_raises(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "submission.json").write_text("{not json")
+    fp = bl.fingerprint(bad)
+    assert fp.submission_id == "folder:bad" and fp.doc_hashes == {}
+    (tmp_path / "secret.jpg").write_bytes(b"outside")
+    sneaky = tmp_path / "sneaky"
+    sneaky.mkdir()
+    (sneaky / "submission.json").write_text(json.dumps(
+        {"id": "S", "documents": [{"file": "../secret.jpg"}, {"file": "docs/missing.jpg"}, {"file": 3}]}))
+    fp = bl.fingerprint(sneaky)
+    assert fp.doc_hashes == {"../secret.jpg": "!UnsafePathError", "docs/missing.jpg": "!DocumentError"}
+
+
+def test_scan_inbox_lists_submission_folders_in_order(inbox):
+    found = bl.scan_inbox(inbox)
+    assert [f.folder.name for f in found] == ["demo", "general-expired"]
+    assert found[0].item.folder == str(inbox / "demo")
+    with pytest.raises(NotADirectoryError):
+        bl.scan_inbox(inbox / "nope")
+
+
+def test_batches():
+    assert [len(b) for b in bl.batches(list(range(7)), 3)] == [3, 3, 1]
+    assert list(bl.batches([], 3)) == []
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("ZIZHI_STORE", "postgresql+psycopg://u@db/zizhi")
+    monkeypatch.setenv("ZIZHI_BACKLOG_BATCH_SIZE", "25")
+    monkeypatch.setenv("ZIZHI_BACKLOG_CONCURRENCY", "2")
+    monkeypatch.setenv("ZIZHI_BACKLOG_CRON", "0 * * * *")
+    s = bl.backlog_settings()
+    assert (s.store, s.backlog_batch_size, s.backlog_concurrency, s.backlog_cron) == (
+        "postgresql+psycopg://u@db/zizhi", 25, 2, "0 * * * *")
+    Settings()  # the pipeline's own settings ignore ours
+
+
+class FakeEngine:
+    name, version, model_ids = "fake", "1.0", ("det-a", "rec-b")
+
+
+def test_reading_key_follows_engine_and_reading_settings():
+    base = bl.reading_key(FakeEngine(), Settings())
+    assert base == bl.reading_key(FakeEngine(), Settings())
+    other = FakeEngine()
+    other.model_ids = ("det-a", "rec-c")
+    assert bl.reading_key(other, Settings()) != base
+    assert bl.reading_key(FakeEngine(), Settings(ocr={"det_limit_side_len": 1280})) != base
+    v = bl.versions(FakeEngine(), Settings(), __import__("rules").load_rules())
+    assert v["engine"] == "fake" and v["model_ids"] == ["det-a", "rec-b"] and v["reading_key"] == base
+
+
+def test_artifact_keys_are_valid_and_distinct():
+    assert bl.artifact_key("verdict", "SUB-FX-001") == "verdict-sub-fx-001"
+    a, b = bl.artifact_key("verdict", "店铺/01"), bl.artifact_key("verdict", "店铺_01")
+    assert a != b
+    for key in (a, b, bl.artifact_key("verdict", "x" * 300)):
+        assert len(key) <= 100 and all(c.islower() or c.isdigit() or c == "-" for c in key)
+
+
+def sample_verdict() -> Verdict:
+    q = Quality(ok=True, sharpness=400.0, width=2000, height=1400, skew_deg=0.5, flags=["photocopy: grey"])
+    doc = DocumentResult(file="docs/bl.jpg", doc_type="business_licence", doc_type_confidence=0.98, pages=1,
+                         quality=q, fields={"holder_name": FieldValue(value="甲|乙公司", confidence=0.97, page=1)})
+    return Verdict(submission_id="SUB-1", decision="review", checked_on=dt.date(2026, 11, 27),
+                   reasons=[Reason(code="AUTHENTICITY_FLAG", document="docs/bl.jpg", message="grey copy")],
+                   documents=[doc], checks=[Check(name="holder_matches_shop", status="pass", expected="甲|乙公司",
+                                                  found="甲|乙公司", score=100.0)])
+
+
+def test_verdict_markdown_shows_decision_reasons_fields_and_checks():
+    md = bl.verdict_markdown(sample_verdict(), folder="/inbox/a", content_hash="ab" * 32)
+    assert "SUB-1: **REVIEW**" in md and "content `abababababab`" in md
+    assert "| AUTHENTICITY_FLAG | docs/bl.jpg | grey copy |" in md
+    assert "| holder_name | 甲\\|乙公司 | 0.97 | 1 |" in md  # pipes escaped
+    assert "| holder_matches_shop | pass |" in md and "photocopy: grey" in md
+
+
+def test_summary_rows():
+    out = [bl.Outcome("A", "h", "f", "approve"), bl.Outcome("B", "h", "f", "failed", error="x"),
+           bl.Outcome("C", "h", "f", "approve")]
+    rows = bl.summary_rows(out, skipped=5)
+    assert rows[0] == {"status": "approve", "count": 2, "share": "67%", "examples": "A, C"}
+    assert rows[1]["status"] == "failed" and rows[-1]["count"] == 5
+    assert out[1].row()["reasons"] == "x"
+
+
+def test_claim_keeper_heartbeats(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    from pipeline.store import Item, claims, utcnow
+
+    store.claim([Item("A", "h")], owner=current_owner(), lease_seconds=60, max_attempts=3)
+    with store.engine.begin() as conn:
+        conn.execute(claims.update().values(heartbeat_at=utcnow() - dt.timedelta(hours=1)))
+    with bl.ClaimKeeper(store, current_owner(), interval=0.05):
+        import time
+
+        time.sleep(0.3)
+    (c,) = store.claims().values()
+    assert c.heartbeat_at > utcnow() - dt.timedelta(minutes=1)
+
+
+# --- operator CLI, without Prefect -----------------------------------------------------------
+
+def test_verify_never_imports_prefect():
+    code = ("import sys; from pipeline.cli import build_parser; build_parser(); "
+            "sys.exit(1 if [m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')] else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT).returncode == 0
+
+
+def test_backlog_run_refuses_a_missing_inbox(tmp_path, capsys):
+    assert main(["backlog", "run", "--inbox", str(tmp_path / "nope")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_verdicts_lists_the_store(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    store = Store(url)
+    from pipeline.store import Item
+
+    a, b = Item("SUB-A", "a" * 64, "/inbox/a"), Item("SUB-B", "b" * 64, "/inbox/b")
+    store.claim([a, b], owner=current_owner(), lease_seconds=60, max_attempts=3)
+    v = sample_verdict().model_copy(update={"submission_id": "SUB-A"})
+    store.record_verdict(a.key, verdict_json=v.model_dump_json(), decision=v.decision, checked_on=v.checked_on,
+                         versions={}, owner=current_owner(), folder=a.folder)
+    store.record_failure(b.key, "document not found: docs/x.jpg", owner=current_owner(), permanent=True)
+    assert main(["verdicts", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "SUB-A" in out and "review" in out and "AUTHENTICITY_FLAG" in out and "SUB-B" not in out
+    assert main(["verdicts", "--store", url, "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["verdict"]["reasons"][0]["code"] == "AUTHENTICITY_FLAG"
+    assert main(["verdicts", "--store", url, "--failures"]) == 0
+    out = capsys.readouterr().out
+    assert "SUB-B" in out and "document not found" in out and "permanent" in out
+    assert main(["verdicts", "--store", url, "--submission", "SUB-X"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_flows_serve_needs_an_inbox(capsys, monkeypatch):
+    monkeypatch.delenv("ZIZHI_BACKLOG_INBOX", raising=False)
+    assert main(["flows", "serve"]) == 2
+    assert "--inbox" in capsys.readouterr().err

@@ -1,0 +1,284 @@
+"""Prefect flows against one temporary Prefect server (session-scoped harness, heartbeats off).
+
+Fast tests use a fake OCR engine that reads nothing (every document is then unreadable, which is
+enough to count verdicts); the `ocr` ones run the real engine on copies of fixture submissions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipeline.ocr.base import OcrEngine
+from pipeline.store import DONE, Key, Store
+from tests.conftest import ROOT, SUBMISSIONS
+
+TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """One temporary Prefect server for the whole session; results (the OCR cache) in a tmp folder."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_LOCAL_STORAGE_PATH,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    results = tmp_path_factory.mktemp("prefect-results")
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOCAL_STORAGE_PATH: results}):
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None
+        with prefect_test_harness(server_startup_timeout=120):
+            yield PREFECT_API_URL.value()
+
+
+@pytest.fixture
+def results_dir(tmp_path, prefect_api):
+    """A fresh, empty OCR cache for one test."""
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+
+    with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: tmp_path / "results"}):
+        yield tmp_path / "results"
+
+
+class BlindEngine(OcrEngine):
+    """Finds no text: cheap stand-in for the real engine where only the plumbing is under test."""
+
+    name, version, model_ids = "blind", "0", ("none",)
+
+    def detect(self, image):
+        return []
+
+    def classify_direction(self, strips):
+        return [(0, 1.0)] * len(strips)
+
+    def recognize(self, strips):
+        return [("", 0.0)] * len(strips)
+
+
+@pytest.fixture
+def blind(monkeypatch):
+    import flows
+
+    engine = BlindEngine()
+    monkeypatch.setattr(flows, "_engine", lambda: engine)
+    return engine
+
+
+def make_inbox(root, names=("demo", "general-expired"), broken=True):
+    box = root / "inbox"
+    for name in names:
+        shutil.copytree(SUBMISSIONS / name, box / name)
+    if broken:
+        (box / "missing-doc").mkdir(parents=True)
+        sub = json.loads((SUBMISSIONS / "demo" / "submission.json").read_text(encoding="utf-8"))
+        sub["id"], sub["documents"] = "SUB-MISSING", [{"file": "docs/nope.jpg"}]
+        (box / "missing-doc" / "submission.json").write_text(json.dumps(sub, ensure_ascii=False), encoding="utf-8")
+        (box / "bad-json").mkdir()
+        (box / "bad-json" / "submission.json").write_text("{oops", encoding="utf-8")
+    return box
+
+
+def artifacts(key: str):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+
+
+def test_backlog_one_verdict_each_broken_recorded_rerun_adds_none(tmp_path, prefect_api, results_dir, blind):
+    from flows import process_backlog
+
+    inbox = make_inbox(tmp_path)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = process_backlog(str(inbox), store=url, today=TODAY, batch_size=2, concurrency=2)
+    assert (summary["found"], summary["processed"], summary["batches"]) == (4, 4, 2)
+    assert summary["counts"].pop("failed") == 2
+    assert sum(summary["counts"].values()) == 2 and set(summary["counts"]) <= {"reject", "review"}
+
+    store = Store(url)
+    assert sorted(v.submission_id for v in store.verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
+    failures = {c.submission_id: c for c in store.failures()}
+    assert "document not found: docs/nope.jpg" in failures["SUB-MISSING"].error
+    assert "not valid JSON" in failures["folder:bad-json"].error
+    assert all(c.permanent for c in failures.values())
+    v = store.verdicts("SUB-FX-001")[0]
+    assert v.versions["engine"] == "blind" and v.checked_on == TODAY and v.flow_run_id
+
+    again = process_backlog(str(inbox), store=url, today=TODAY)
+    assert (again["found"], again["skipped"], again["processed"]) == (4, 4, 0)
+    assert len(store.verdicts()) == 2
+
+    # Reviewers see each verdict (markdown, keyed by submission id) and each run's summary table.
+    (md,) = [a for a in artifacts("verdict-sub-fx-001") if a.type == "markdown"][-1:]
+    assert f"SUB-FX-001: **{v.decision.upper()}**" in md.data and "## Checks" in md.data
+    assert any(a.type == "table" for a in artifacts("backlog-summary"))
+
+
+def test_verify_submission_records_once_with_a_store(tmp_path, prefect_api, results_dir, blind):
+    from flows import verify_submission
+
+    inbox = make_inbox(tmp_path, names=("demo",), broken=False)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    path = str(inbox / "demo" / "submission.json")
+    first = verify_submission(path, today=TODAY, store=url)
+    verify_submission(path, today=TODAY, store=url)
+    assert first["submission_id"] == "SUB-FX-001"
+    store = Store(url)
+    (v,) = store.verdicts()
+    assert store.claims()[Key(v.submission_id, v.content_hash)].state == DONE
+
+
+@pytest.mark.ocr
+def test_flow_verdict_equals_zizhi_verify_and_ocr_cache_hits(tmp_path, prefect_api, results_dir, engine,
+                                                             monkeypatch):
+    import flows
+    from pipeline.runner import verify
+
+    calls = []
+    real = flows.read_document
+    monkeypatch.setattr(flows, "read_document", lambda *a, **k: calls.append(a[1].file) or real(*a, **k))
+    inbox = make_inbox(tmp_path, names=("general-expired",), broken=False)
+    path = inbox / "general-expired" / "submission.json"
+    got = flows.verify_submission(str(path), today=TODAY)
+    assert got == verify(path, today=TODAY, engine=engine).model_dump(mode="json")
+    assert len(calls) == 1
+
+    flows.verify_submission(str(path), today=TODAY)  # same content, same engine: cached
+    shutil.copytree(inbox / "general-expired", inbox / "same-licence-other-listing")
+    flows.verify_submission(str(inbox / "same-licence-other-listing" / "submission.json"), today=TODAY)
+    assert len(calls) == 1
+    assert any(results_dir.iterdir())
+
+    with (inbox / "general-expired" / "docs" / "business_licence.jpg").open("ab") as f:
+        f.write(b"\0")  # a re-upload: new bytes, new reading
+    flows.verify_submission(str(path), today=TODAY)
+    assert len(calls) == 2
+
+
+def _store_state(url: str) -> tuple[int, int]:
+    s = Store(url)
+    try:
+        claims = s.claims().values()
+        return len(s.verdicts()), sum(c.state == "running" for c in claims)
+    except Exception:  # noqa: BLE001 - tables not created yet
+        return 0, 0
+    finally:
+        s.close()
+
+
+@pytest.mark.ocr
+def test_run_killed_midway_then_rerun_gives_exactly_one_verdict_each(tmp_path, prefect_api, engine):
+    """A real `kill -9` of `zizhi backlog run` in the middle of a batch, then a second run."""
+    names = ("demo", "general-expired", "general-approve-scan", "general-holder-one-char")
+    inbox = make_inbox(tmp_path, names=names, broken=False)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "res"),
+           "ZIZHI_STORE": url, "ZIZHI_BACKLOG_CONCURRENCY": "1"}
+    cmd = [sys.executable, "-m", "pipeline.cli", "backlog", "run", "--inbox", str(inbox), "--today",
+           TODAY.isoformat(), "--batch-size", "3"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 150
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            done, running = _store_state(url)
+            if done >= 1 and running >= 1:
+                break
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done, running = _store_state(url)
+    assert 1 <= done < len(names) and running >= 1, "the run was not caught midway"
+
+    from flows import process_backlog
+
+    summary = process_backlog(str(inbox), store=url, today=TODAY, batch_size=3)
+    assert summary["processed"] == len(names) - done  # only the rest, including the killed one's claims
+    store = Store(url)
+    ids = [v.submission_id for v in store.verdicts()]
+    assert sorted(ids) == sorted(json.loads((SUBMISSIONS / n / "submission.json").read_text())["id"]
+                                 for n in names)
+    assert all(c.state == DONE for c in store.claims().values())
+    assert any(c.attempts == 2 for c in store.claims().values())  # the dead run's claim was taken over
+
+
+def test_a_crash_in_the_pipeline_is_recorded_retryable_and_the_rest_finish(tmp_path, prefect_api, results_dir,
+                                                                            blind, monkeypatch):
+    import flows
+
+    real = flows.assemble_verdict
+
+    def assemble_verdict(submission, *a, **k):
+        if submission.id == "SUB-FX-016":
+            raise RuntimeError("boom")
+        return real(submission, *a, **k)
+
+    monkeypatch.setattr(flows, "assemble_verdict", assemble_verdict)
+    inbox = make_inbox(tmp_path, broken=False)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = flows.process_backlog(str(inbox), store=url, today=TODAY)
+    assert summary["failed"] == [{"submission_id": "SUB-FX-016", "folder": str(inbox / "general-expired"),
+                                  "error": "RuntimeError: boom"}]
+    store = Store(url)
+    (failure,) = store.failures()
+    assert not failure.permanent and failure.attempts == 1
+    assert [v.submission_id for v in store.verdicts()] == ["SUB-FX-001"]
+
+    monkeypatch.setattr(flows, "assemble_verdict", real)  # fixed: the next run retries it, and only it
+    again = flows.process_backlog(str(inbox), store=url, today=TODAY)
+    assert again["processed"] == 1 and not again["failed"]
+    assert sorted(v.submission_id for v in store.verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
+    assert store.claims()[Key(failure.submission_id, failure.content_hash)].attempts == 2
+
+
+@pytest.mark.ocr
+def test_dask_runner_two_worker_processes(tmp_path, prefect_api, monkeypatch):
+    """prefect-dask LocalCluster: workers are processes, so they get the API URL from the environment."""
+    pytest.importorskip("prefect_dask")
+    from flows import process_backlog
+
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    monkeypatch.setenv("PREFECT_LOCAL_STORAGE_PATH", str(tmp_path / "res"))
+    inbox = make_inbox(tmp_path, names=("demo", "general-expired"), broken=False)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = process_backlog(str(inbox), store=url, today=TODAY, concurrency=2, runner="dask")
+    assert "failed" not in summary["counts"] and sum(summary["counts"].values()) == 2
+    assert sorted(v.submission_id for v in Store(url).verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
+
+
+def test_served_deployments_carry_their_schedules(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZIZHI_BACKLOG_CRON", "*/5 * * * *")
+    from flows import deployments
+
+    backlog, replay = deployments(str(tmp_path), "sqlite:///x.db", replay_dir=str(tmp_path))
+    assert (backlog.name, backlog.parameters) == ("backlog", {"inbox": str(tmp_path), "store": "sqlite:///x.db"})
+    assert backlog.schedules[0].schedule.cron == "*/5 * * * *"
+    assert replay.name == "replay-nightly" and replay.schedules[0].schedule.cron == "0 3 * * *"
+
+
+@pytest.mark.ocr
+def test_replay_fixtures_flow_scores_and_publishes(tmp_path, prefect_api, results_dir, engine):
+    from flows import replay_fixtures
+
+    root = tmp_path / "fx"
+    shutil.copytree(SUBMISSIONS / "demo", root / "demo")
+    (root / "floors.yaml").write_text("doc_type_accuracy: 0\nfield_accuracy: 0\ndecision_accuracy: 0\n"
+                                      "reason_recall: 0\nmax_false_approves: 1\n")
+    out = replay_fixtures(str(root))
+    assert set(out) >= {"decision_accuracy", "false_approves"}
+    assert artifacts("replay-report") and artifacts("replay-cases")
