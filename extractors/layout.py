@@ -199,8 +199,15 @@ def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[
 
 
 def _gap_end(row: Row, start: int, end: int, gap_heights: float = 2.0) -> int:
-    """Cut a value where a wide blank separates it from the next OCR line: text beyond the gap
-    belongs to another block (a notes column, a seal's caption), not to this value."""
+    """Cut a value where a wide blank separates it from the next OCR line (or from its label):
+    text beyond the gap belongs to another block (a notes column, a seal's caption)."""
+    last_line = row.owners[start - 1][0] if start > 0 else None
+    if last_line is not None and start < end and row.owners[start][0] != last_line:
+        # The value starts in another OCR line than its label: it may sit far to the right, but
+        # then it must be the nearest text, not a block across the page.
+        first = row.lines[row.owners[start][0]]
+        if first.left - row.lines[last_line].right > 8 * row.height:
+            return start
     last_line = None
     for offset in range(start, end):
         li = row.owners[offset][0]
@@ -228,8 +235,9 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     # Only labels that line up with another label below or above them form a column: a lone
     # label (a portrait licence's 统一社会信用代码 at top right) bounds nothing.
     xs = [(h, rows[h.row_index].x_of(h.start)) for h in hits]
+    # Labels below do not bound it: a block under the value (发证机关, 签发人) is not a column.
     column_starts = [x for h, x in xs
-                     if abs(h.row_index - hit.row_index) <= 2 and x > left + 4 * row.height
+                     if 0 <= hit.row_index - h.row_index <= 2 and x > left + 4 * row.height
                      and any(h2.row_index != h.row_index and abs(x2 - x) < row.height for h2, x2 in xs)]
     right = min(column_starts, default=float("inf"))
     same_row = sorted(h.start for h in hits if h.row_index == hit.row_index and h.start >= hit.end)

