@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from extractors.layout import LabelHit, Row, Value, find_labels, group_rows, value_after
-from extractors.text import chinese_punctuation
+from extractors.text import chinese_punctuation, scope_punctuation
 from extractors.types import ExtractedField, Extraction, OcrLine
 from extractors.values import (
     COMPANY_END,
@@ -102,7 +102,7 @@ def extract(lines: list[OcrLine]) -> Extraction:
 
     scope = value_of("scope", max_rows=16)
     if scope is not None:
-        out.fields["scope"] = field_from_value(scope, chinese_punctuation(scope.text))
+        out.fields["scope"] = field_from_value(scope, scope_punctuation(scope.text))
     return out
 
 

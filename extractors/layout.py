@@ -182,6 +182,13 @@ def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[
             line = row.lines[li]
             if ci > 1:
                 continue  # only at the start of an OCR line
+            lone = line.text.strip()
+            if len(lone) == 1 and li + 1 < len(row.lines):
+                # `住` alone, its `所` lost (faded, under a seal), the value next on the row
+                fld = next((f for lab, f in pairs.items() if lab[0] == lone), None)
+                if fld is not None:
+                    extra.append(LabelHit(fld, lone, ri, start, start + 1))
+                    continue
             for lab, fld in pairs.items():
                 if row.text[start] != lab[1]:
                     continue
@@ -238,7 +245,8 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     # Labels below do not bound it: a block under the value (发证机关, 签发人) is not a column.
     column_starts = [x for h, x in xs
                      if 0 <= hit.row_index - h.row_index <= 2 and x > left + 4 * row.height
-                     and any(h2.row_index != h.row_index and abs(x2 - x) < row.height for h2, x2 in xs)]
+                     and any(0 < abs(h2.row_index - h.row_index) <= 3 and abs(x2 - x) < row.height
+                             for h2, x2 in xs)]
     right = min(column_starts, default=float("inf"))
     same_row = sorted(h.start for h in hits if h.row_index == hit.row_index and h.start >= hit.end)
     end = same_row[0] if same_row else len(row.text)

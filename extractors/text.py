@@ -23,3 +23,13 @@ def chinese_punctuation(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_SCOPE_COLON = re.compile(r"(?<!项目)[:：]")
+
+
+def scope_punctuation(text: str) -> str:
+    """A business scope (经营范围) is a list: items end with ；, sentences with 。. The only colons
+    follow 许可项目 / 一般项目; OCR reads the small ； as ： and the 。 as a dot."""
+    text = _SCOPE_COLON.sub("；", chinese_punctuation(text))
+    return text.replace("·", "。").replace("•", "。")
