@@ -205,10 +205,10 @@ def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[
     return extra
 
 
-def _gap_end(row: Row, start: int, end: int, gap_heights: float = 2.0) -> int:
+def _gap_end(row: Row, start: int, end: int, gap_heights: float = 2.0, *, after_label: bool = False) -> int:
     """Cut a value where a wide blank separates it from the next OCR line (or from its label):
     text beyond the gap belongs to another block (a notes column, a seal's caption)."""
-    last_line = row.owners[start - 1][0] if start > 0 else None
+    last_line = row.owners[start - 1][0] if after_label and start > 0 else None
     if last_line is not None and start < end and row.owners[start][0] != last_line:
         # The value starts in another OCR line than its label: it may sit far to the right, but
         # then it must be the nearest text, not a block across the page.
@@ -254,7 +254,7 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     start = hit.end
     while start < end and LEADING_JUNK.match(row.text[start]):
         start += 1
-    end = _gap_end(row, start, end)
+    end = _gap_end(row, start, end, after_label=True)
     spans = [Span(row, start, end)] if end > start else []
     if not spans:
         # Nothing beside the label: the value is missing (blurred, sealed over) or printed under
