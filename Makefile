@@ -102,6 +102,6 @@ install-tesseract: install
 	fi
 	$(VENV)/bin/pip install -q -e '.[dev,tesseract]'
 
-# RapidOCR, PaddleOCR and Tesseract on the fixture submissions; rewrites the table in docs/engines.md.
+# RapidOCR, PaddleOCR and Tesseract on 24 fixture submissions spread evenly; rewrites the table in docs/engines.md.
 bench-engines: install install-paddle install-tesseract
-	$(PY) -m benchmarks.bench_engines --docs docs/engines.md
+	$(PY) -m benchmarks.bench_engines --sample 24 --docs docs/engines.md

@@ -1,51 +1,109 @@
-"""Seconds per page: the whole zizhi page pipeline against bare RapidOCR on the same pages.
+"""`make bench`: speed and memory of the zizhi page pipeline against bare RapidOCR on the same pages.
 
-    .venv/bin/python -m benchmarks.bench_pages [IMAGE_OR_DIR ...] [--json FILE]
+    .venv/bin/python -m benchmarks.bench_pages [DOC_OR_DIR ...] [--json FILE] [--no-throughput]
 
-Default pages: every image document of the fixture submissions. One process, engines warm
-(a first untimed pass over one page), each page timed once per side. The last line is
-`bench pages N p50_s X p95_s Y bare_ocr_p50_s Z overhead R rss_mb M` (R = pipeline median /
-bare median).
+Default pages: 40 pages spread evenly over every page of the fixture submissions' documents (images
+and PDF pages; `--pages 0` for all), decoded up front. In one process, engines warm (one untimed page each):
+
+- per page, the whole zizhi page step (straighten, orientation, detection, recognition, quality,
+  classification, extraction) — `read_page` + classify + extract — against bare RapidOCR
+  (`RapidOCR()(image)`: its own resize, det, cls on every line, rec) with the same det/rec
+  settings: the floor under us. Pipeline and bare runs alternate page by page, so a busy neighbour
+  on a shared machine slows both sides alike.
+- import + model load: `import pipeline.runner` and `get_engine()` in a fresh interpreter (median of 3).
+- backlog throughput with 1 and 2 worker processes over 16 fixture submissions spread evenly
+  (benchmarks/throughput.py), and each worker's peak RSS.
+
+The last line is `bench pages N p50_s X p95_s Y bare_ocr_p50_s Z overhead R rss_mb M`: R = pipeline
+median / bare median per page; M = the largest peak RSS of one worker process (one engine, verifying
+submissions) — the figure the "per worker" memory target is about.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
+from benchmarks.common import (
+    ROOT,
+    evenly,
+    find_documents,
+    find_submissions,
+    git_revision,
+    machine,
+    peak_rss_mb,
+    percentile,
+    print_table,
+    wait_for_quiet,
+)
+
+LOAD_SNIPPET = """
+import time
+t = time.perf_counter()
+import pipeline.runner
+from pipeline.ocr import get_engine
+from pipeline.settings import get_settings
+get_engine(get_settings().ocr)
+print(time.perf_counter() - t)
+"""
+
+# (workers, intra_op_num_threads): one worker with the default threads and with one thread, two
+# workers with one thread each (the recommended backlog set-up) and with the default threads.
+THROUGHPUT_CONFIGS = [(1, -1), (1, 1), (2, 1), (2, -1)]
 
 
-def find_pages(args: list[str]) -> list[Path]:
-    targets = [Path(a) for a in args] or [ROOT / "fixtures" / "submissions"]
-    pages: list[Path] = []
-    for t in targets:
-        if t.is_dir():
-            pages += sorted(p for p in t.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        elif t.suffix.lower() in IMAGE_SUFFIXES:
-            pages.append(t)
-    return pages
+def import_and_load_seconds(runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", LOAD_SNIPPET], capture_output=True, text=True, cwd=ROOT,
+                             timeout=300, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
-    return ordered[k]
+def bare_rapidocr(options):
+    from rapidocr import RapidOCR
+
+    return RapidOCR(params={
+        "Global.log_level": "warning",
+        "Det.limit_type": options.det_limit_type, "Det.limit_side_len": options.det_limit_side_len,
+        "Det.box_thresh": options.det_box_thresh, "Det.unclip_ratio": options.det_unclip_ratio,
+        "Rec.rec_batch_num": options.rec_batch_num,
+        "EngineConfig.onnxruntime.intra_op_num_threads": options.intra_op_num_threads,
+    })
+
+
+def _page_count(path: Path, settings) -> int:
+    """Pages zizhi reads from a document (PDF pages up to the cap), without rasterising it."""
+    if path.suffix.lower() != ".pdf":
+        return 1
+    from pdf2image import pdfinfo_from_path
+
+    return min(int(pdfinfo_from_path(str(path)).get("Pages", 1)), settings.ingest.pdf_max_pages)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pages", nargs="*")
+    parser.add_argument("documents", nargs="*")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--pages", type=int, default=40, dest="max_pages",
+                        help="at most this many pages, spread evenly over the fixtures (0: all)")
+    parser.add_argument("--submissions", type=int, default=16,
+                        help="fixture submissions per throughput run, spread evenly (0: all)")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the worker-pool runs")
+    parser.add_argument("--quiet-wait", type=float, default=90,
+                        help="before each timed run wait up to this many seconds for the cores to go idle "
+                             "(a shared machine); the busy share seen is recorded")
     args = parser.parse_args(argv)
 
-    t0 = time.perf_counter()
+    figures: dict = {"machine": machine(), "revision": git_revision()}
+    load_s = import_and_load_seconds()
+
     from extractors.classify import classify
     from pipeline.document import EXTRACTORS, page_lines
     from pipeline.ingest import load_document
@@ -54,21 +112,24 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.settings import get_settings
 
     settings = get_settings()
+    if settings.ocr.kind != "rapidocr":
+        print("make bench compares against bare RapidOCR: run it with the default engine", file=sys.stderr)
+        return 2
     engine = get_engine(settings.ocr)
-    load_s = time.perf_counter() - t0
+    bare = bare_rapidocr(settings.ocr)
 
-    from rapidocr import RapidOCR
-
-    o = settings.ocr
-    bare = RapidOCR(params={"Global.log_level": "warning", "Det.limit_type": o.det_limit_type,
-                            "Det.limit_side_len": o.det_limit_side_len,
-                            "EngineConfig.onnxruntime.intra_op_num_threads": o.intra_op_num_threads})
-
-    paths = find_pages(args.pages)
-    if not paths:
+    docs = find_documents(args.documents)
+    pages = [(d, i) for d in docs for i in range(1, _page_count(d, settings) + 1)]
+    chosen = evenly(pages, args.max_pages)
+    loaded: dict[Path, list] = {}
+    images = []
+    for d, i in chosen:
+        if d not in loaded:
+            loaded = {d: load_document(d, settings.ingest).pages}  # keep one document's pages at a time
+        images.append((f"{d.parent.parent.name}/{d.name}#{i}", loaded[d][i - 1]))
+    if not images:
         print("no pages found", file=sys.stderr)
         return 2
-    images = [load_document(p, settings.ingest).pages[0] for p in paths]
 
     def pipeline_page(image):
         reading = read_page(image, engine, settings.preprocess)
@@ -78,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         if extractor:
             extractor(lines)
 
-    pipeline_page(images[0])  # warm-up, untimed
-    bare(images[0])
+    pipeline_page(images[0][1])  # warm-up, untimed
+    bare(images[0][1])
+    figures["cpu_busy_before_pages"] = wait_for_quiet(args.quiet_wait)
     ours, theirs = [], []
-    for image in images:
+    for _, image in images:
         t = time.perf_counter()
         pipeline_page(image)
         ours.append(time.perf_counter() - t)
@@ -89,22 +151,65 @@ def main(argv: list[str] | None = None) -> int:
         bare(image)
         theirs.append(time.perf_counter() - t)
 
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    figures = {
-        "pages": len(images), "import_and_load_s": round(load_s, 2),
-        "pipeline_p50_s": round(statistics.median(ours), 3), "pipeline_p95_s": round(percentile(ours, 0.95), 3),
-        "bare_ocr_p50_s": round(statistics.median(theirs), 3), "bare_ocr_p95_s": round(percentile(theirs, 0.95), 3),
-        "rss_mb": round(rss_mb, 0),
-    }
-    figures["overhead"] = round(figures["pipeline_p50_s"] / figures["bare_ocr_p50_s"], 2)
-    print(f"{'':<12}{'p50 s':>8}{'p95 s':>8}")
-    print(f"{'zizhi page':<12}{figures['pipeline_p50_s']:>8.3f}{figures['pipeline_p95_s']:>8.3f}")
-    print(f"{'bare OCR':<12}{figures['bare_ocr_p50_s']:>8.3f}{figures['bare_ocr_p95_s']:>8.3f}")
-    print(f"import + model load {figures['import_and_load_s']} s; peak RSS {figures['rss_mb']:.0f} MB")
+    p50, bare_p50 = statistics.median(ours), statistics.median(theirs)
+    figures.update({
+        "pages": len(images), "pages_available": len(pages), "ocr": settings.ocr.model_dump(mode="json"),
+        "import_and_load_s": round(load_s, 2),
+        "pipeline_p50_s": round(p50, 3), "pipeline_p95_s": round(percentile(ours, 0.95), 3),
+        "bare_ocr_p50_s": round(bare_p50, 3), "bare_ocr_p95_s": round(percentile(theirs, 0.95), 3),
+        "overhead": round(p50 / bare_p50, 2),
+        "pipeline_total_s": round(sum(ours), 2), "bare_ocr_total_s": round(sum(theirs), 2),
+        "bench_process_peak_rss_mb": round(peak_rss_mb()),  # both engines and all pages in memory
+        "per_page": [{"page": name, "pipeline_s": round(a, 3), "bare_ocr_s": round(b, 3)}
+                     for (name, _), a, b in zip(images, ours, theirs)],
+    })
+
+    print(f"per page (seconds), {len(images)} of {len(pages)} fixture pages:")
+    print_table(["", "p50", "p95", "total"], [
+        ["zizhi page pipeline", f"{p50:.3f}", f"{figures['pipeline_p95_s']:.3f}", f"{sum(ours):.1f}"],
+        ["bare RapidOCR", f"{bare_p50:.3f}", f"{figures['bare_ocr_p95_s']:.3f}", f"{sum(theirs):.1f}"],
+    ])
+
+    worker_rss = None
+    if not args.no_throughput:
+        from benchmarks.throughput import run
+
+        runs = []
+        subs = evenly(find_submissions(), args.submissions)
+        for workers, threads in THROUGHPUT_CONFIGS:
+            busy = wait_for_quiet(args.quiet_wait)
+            runs.append({**run(workers, threads, subs), "cpu_busy_before": busy})
+        figures["throughput"] = runs
+        one = {r["intra_op_num_threads"]: r for r in runs if r["workers"] == 1}
+        two = {r["intra_op_num_threads"]: r for r in runs if r["workers"] == 2}
+        figures["speedup_2w1t_vs_1w1t"] = round(two[1]["submissions_per_min"] / one[1]["submissions_per_min"], 2)
+        figures["speedup_2w1t_vs_1w_default"] = round(two[1]["submissions_per_min"] / one[-1]["submissions_per_min"], 2)
+        worker_rss = max(r["worker_peak_rss_mb"] for r in runs)
+        print(f"\nbacklog throughput ({len(subs)} fixture submissions, {runs[0]['pages']} pages; spawned worker "
+              f"processes, pipeline.runner.verify):")
+        print_table(["workers x threads", "wall s", "subs/min", "pages/min", "median sub s", "worker RSS MB"], [
+            [f"{r['workers']} x {'default' if r['intra_op_num_threads'] == -1 else r['intra_op_num_threads']}",
+             f"{r['wall_s']:.1f}", f"{r['submissions_per_min']:.1f}", f"{r['pages_per_min']:.1f}",
+             f"{r['median_submission_s']:.2f}", r["worker_peak_rss_mb"]] for r in runs])
+        print(f"2 workers x 1 thread vs 1 worker x 1 thread: {figures['speedup_2w1t_vs_1w1t']}x; "
+              f"vs 1 worker x default threads: {figures['speedup_2w1t_vs_1w_default']}x")
+    figures["worker_peak_rss_mb"] = worker_rss
+    rss = worker_rss if worker_rss is not None else figures["bench_process_peak_rss_mb"]
+    figures["rss_mb"] = rss
+
+    print(f"\nimport + model load {figures['import_and_load_s']} s (fresh interpreter, median of 3); "
+          f"peak RSS: one worker {worker_rss} MB, this bench process (two engines) "
+          f"{figures['bench_process_peak_rss_mb']} MB")
+    busy = [figures["cpu_busy_before_pages"]] + [r["cpu_busy_before"] for r in figures.get("throughput", [])]
+    print(f"machine: {figures['machine']['cpu']}, {figures['machine']['cores']} cores, "
+          f"load average {figures['machine']['load_avg_1min_at_start']} at start; cores busy (others) before "
+          f"each timed run: {', '.join('?' if b is None else f'{b:.0%}' for b in busy)}")
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"figures written to {args.json}")
     print(f"bench pages {figures['pages']} p50_s {figures['pipeline_p50_s']} p95_s {figures['pipeline_p95_s']} "
-          f"bare_ocr_p50_s {figures['bare_ocr_p50_s']} overhead {figures['overhead']} rss_mb {figures['rss_mb']:.0f}")
+          f"bare_ocr_p50_s {figures['bare_ocr_p50_s']} overhead {figures['overhead']} rss_mb {rss:.0f}")
     return 0
 
 
