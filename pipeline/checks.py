@@ -132,10 +132,8 @@ def check_document_read(ev: Evaluation, work: DocumentWork, rules: Rules) -> Non
         if quality.ok:
             ev.add(Check(name="legible", status="pass", document=doc, score=quality.sharpness))
         else:
-            problems = []
             opts_msg = (f"sharpness {quality.sharpness}, median text height {quality.text_height_px} px, "
                         f"mean OCR confidence {quality.mean_confidence}")
-            problems.append(opts_msg)
             # Unreadable and nothing of substance read: the merchant must upload a better image.
             key_fields = {"holder_name", "credit_code", "licence_number"}
             clear = result.doc_type == UNCLASSIFIED or not (key_fields & set(result.fields))

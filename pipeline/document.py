@@ -16,7 +16,7 @@ from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
 from pipeline.authenticity import rainbow_tint
-from pipeline.errors import DocumentError, UnsafePathError
+from pipeline.errors import DocumentError
 from pipeline.ingest import load_document, resolve_document_path
 from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
 from pipeline.ocr.base import OcrEngine
@@ -40,7 +40,6 @@ class DocumentWork:
     classification: Classification | None = None
     extraction: Extraction | None = None
     load_error: str | None = None
-    unsafe_path: bool = False
     notes: list[str] = field(default_factory=list)
     readings: list[PageReading] = field(default_factory=list)
 
@@ -108,7 +107,6 @@ class DocumentReading:
     notes: list[str] = field(default_factory=list)
     errors: list[ErrorItem] = field(default_factory=list)
     load_error: str | None = None
-    unsafe_path: bool = False
     rainbow: dict[int, tuple[float, int]] = field(default_factory=dict)  # page -> rainbow_tint()
 
 
@@ -120,7 +118,6 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
         loaded = load_document(path, settings.ingest)
     except DocumentError as e:
         reading.load_error = str(e)
-        reading.unsafe_path = isinstance(e, UnsafePathError)
         reading.errors.append(ErrorItem(stage="ingest", message=str(e)))
         return reading
     reading.page_count = loaded.page_count
@@ -139,8 +136,8 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
     """Classify the pages read, pick the document's page, extract its fields (cheap, no OCR)."""
     result = DocumentResult(file=ref.file, doc_type=UNCLASSIFIED, doc_type_confidence=0.0,
                             pages=reading.page_count, errors=list(reading.errors))
-    work = DocumentWork(ref=ref, result=result, load_error=reading.load_error, unsafe_path=reading.unsafe_path,
-                        notes=list(reading.notes), readings=list(reading.pages))
+    work = DocumentWork(ref=ref, result=result, load_error=reading.load_error, notes=list(reading.notes),
+                        readings=list(reading.pages))
     best: tuple[Classification, PageReading] | None = None
     for page in reading.pages:
         cls = classify(page_lines(page))

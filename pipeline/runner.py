@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.checks import decide, evaluate
 from pipeline.document import DocumentWork, process_document
-from pipeline.errors import DocumentError, SubmissionError, UnsafePathError
+from pipeline.errors import DocumentError, SubmissionError
 from pipeline.ingest import load_submission, resolve_document_path
 from pipeline.models import Submission, Verdict
 from pipeline.ocr.base import OcrEngine, get_engine
@@ -26,9 +26,7 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> No
     for file in [ref.file for ref in submission.documents] + list(submission.product.images):
         try:
             resolve_document_path(base_dir, file)
-        except UnsafePathError as e:
-            raise SubmissionError(str(e)) from None
-        except DocumentError as e:
+        except DocumentError as e:  # missing, or a path that leads out (UnsafePathError)
             raise SubmissionError(str(e)) from None
 
 
