@@ -157,9 +157,13 @@ def claim_task(store_url: str, items: list[Item], owner: str) -> list[Item]:
 def record_verdict_task(store_url: str, item: Item, verdict: Verdict, versions: dict, owner: str) -> bool:
     """Store the verdict and close its claim in one transaction; False if one was stored already."""
     flow_run_id = runtime_flow_run.get_id()
+    # The store keeps its own copy of the files, for the reviewer console (None if re-uploaded since).
+    copy = bl.copy_submission(Path(item.folder), item.content_hash,
+                              max_file_bytes=get_settings().ingest.max_file_bytes) if item.folder else None
     return open_store(store_url).record_verdict(
         item.key, verdict_json=verdict.model_dump_json(), decision=verdict.decision,
-        checked_on=verdict.checked_on, versions=versions, owner=owner, folder=item.folder, flow_run_id=flow_run_id)
+        checked_on=verdict.checked_on, versions=versions, owner=owner, folder=item.folder, flow_run_id=flow_run_id,
+        copy=copy, reason_codes=[r.code for r in verdict.reasons])
 
 
 @task(name="record-failure", retries=3, retry_delay_seconds=[1, 2, 4], cache_policy=NO_CACHE,

@@ -36,7 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pipeline.errors import DocumentError
 from pipeline.ingest import MAX_SUBMISSION_BYTES, resolve_document_path
 from pipeline.models import Verdict
-from pipeline.store import Item, Store, default_store_url
+from pipeline.store import Item, Store, SubmissionCopy, default_store_url
 
 SUBMISSION_FILE = "submission.json"
 log = logging.getLogger(__name__)
@@ -109,18 +109,35 @@ def _named_files(raw: object) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+def _parse_submission(data: bytes) -> object:
+    if len(data) > MAX_SUBMISSION_BYTES:
+        return None
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+class _ContentHash:
+    """The content hash of a submission: its JSON, then each named file's name and digest."""
+
+    def __init__(self, submission_json: bytes):
+        self._h = hashlib.sha256(b"zizhi-submission-v1\0")
+        self._h.update(hashlib.sha256(submission_json).hexdigest().encode())
+
+    def add(self, name: str, digest: str) -> None:
+        self._h.update(b"\0" + name.encode("utf-8", "surrogatepass") + b"\0" + digest.encode())
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
 def fingerprint(folder: Path) -> Fingerprint:
     """Identify a submission folder's current content. Never raises for bad content (only for I/O)."""
     folder = Path(folder)
     data = (folder / SUBMISSION_FILE).read_bytes()
-    h = hashlib.sha256(b"zizhi-submission-v1\0")
-    h.update(hashlib.sha256(data).hexdigest().encode())
-    raw: object = None
-    if len(data) <= MAX_SUBMISSION_BYTES:
-        try:
-            raw = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raw = None
+    h = _ContentHash(data)
+    raw = _parse_submission(data)
     sid = raw.get("id") if isinstance(raw, dict) else None
     submission_id = sid.strip() if isinstance(sid, str) and sid.strip() else f"folder:{folder.name}"
     docs: dict[str, str] = {}
@@ -131,8 +148,44 @@ def fingerprint(folder: Path) -> Fingerprint:
         except DocumentError as e:  # missing or unsafe: that is part of what the content is
             digest = f"!{type(e).__name__}"
         docs[name] = digest
-        h.update(b"\0" + name.encode("utf-8", "surrogatepass") + b"\0" + digest.encode())
+        h.add(name, digest)
     return Fingerprint(submission_id[:200], h.hexdigest(), folder, docs)
+
+
+def copy_submission(folder: Path, content_hash: str, *, max_file_bytes: int = 50 * 1024 * 1024
+                    ) -> SubmissionCopy | None:
+    """Read back the bytes of a verified submission for the store to keep, or None when the folder no
+    longer holds the content that was verified (a re-upload in between: its own run will keep that).
+
+    Files are read once and hashed from the bytes kept, so what is stored is exactly what matches.
+    """
+    folder = Path(folder)
+    data = (folder / SUBMISSION_FILE).read_bytes()
+    h = _ContentHash(data)
+    raw = _parse_submission(data)
+    if not isinstance(raw, dict):
+        return None
+    documents = {d["file"] for d in raw.get("documents") or [] if isinstance(d, dict) and isinstance(d.get("file"), str)}
+    base = folder.resolve()
+    kept: list[tuple[str, str, bytes]] = []
+    for name in _named_files(raw):
+        try:
+            path = resolve_document_path(base, name)
+        except DocumentError as e:
+            h.add(name, f"!{type(e).__name__}")
+            continue
+        if path.stat().st_size > max_file_bytes:  # refused by ingest anyway: its verdict says so
+            h.add(name, file_sha256(path))
+            continue
+        blob = path.read_bytes()
+        h.add(name, hashlib.sha256(blob).hexdigest())
+        kept.append(("document" if name in documents else "product_image", name, blob))
+    if h.hexdigest() != content_hash:
+        return None
+    shop, product = raw.get("shop") or {}, raw.get("product") or {}
+    return SubmissionCopy(submission_json=data, category=str(product.get("category") or ""),
+                          brand=product.get("brand") if isinstance(product.get("brand"), str) else None,
+                          shop_company=str(shop.get("company") or ""), files=kept)
 
 
 def scan_inbox(inbox: Path) -> list[Fingerprint]:

@@ -10,6 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Decision = Literal["approve", "reject", "review"]
 CheckStatus = Literal["pass", "fail", "review", "skip"]
 
+# SPEC §5, in its order: the codes a verdict's reasons (and a reviewer's decision) may carry.
+REASON_CODES = ("MISSING_DOCUMENT", "UNREADABLE", "EXPIRED", "HOLDER_MISMATCH", "CREDIT_CODE_MISMATCH",
+                "PRODUCT_MISMATCH", "BRAND_MISMATCH", "AUTHORIZATION_CHAIN_BROKEN", "INVALID_NUMBER",
+                "WRONG_DOCUMENT_TYPE", "UNCLASSIFIED", "LOW_CONFIDENCE", "AUTHENTICITY_FLAG",
+                "CATEGORY_NOT_ALLOWED", "PROHIBITED_CONTENT")
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -4,7 +4,7 @@ SQLAlchemy Core over a SQLite file by default (`ZIZHI_STORE`, `--store URL`), Po
 (`postgresql+psycopg://…`, the `postgres` extra). Prefect's database is for watching runs, never
 the only copy of a verdict.
 
-Two tables:
+Tables:
 
 - `claims`: one row per (submission id, content hash) — the unit of "exactly once". A backlog run
   inserts the row (state `running`, its owner, a heartbeat) *before* verifying, and the verdict
@@ -16,12 +16,20 @@ Two tables:
   models, zizhi, rules) and time. The unique key (submission id, content hash) is what makes a
   second verdict for the same content impossible, even if two runs race past their claims.
 
+- `files`: the store's own copy of every file a verdict was made from (submission JSON, documents,
+  product images), by sha256 — one row however many verdicts use it. The reviewer console serves
+  pages from these copies only, never from a path: the inbox may have moved on or been cleaned.
+- `verdict_files`: which copies belong to a verdict (its role, its position, its name as written).
+- `verdict_facts`: what the review queue filters on (category, brand, shop company, reason codes),
+  written in the verdict's transaction.
+
 Times are stored as naive UTC.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import socket
@@ -36,6 +44,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -82,6 +91,32 @@ verdicts = Table(
     Column("flow_run_id", String(64)),
     Column("created_at", DateTime, nullable=False, index=True),
     UniqueConstraint("submission_id", "content_hash", name="uq_verdict_content"),
+)
+
+files = Table(
+    "files", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+verdict_files = Table(
+    "verdict_files", metadata,
+    Column("verdict_id", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("role", String(16), nullable=False),  # submission / document / product_image
+    Column("name", Text, nullable=False),        # as written in the submission
+    Column("sha256", String(64), nullable=False),
+)
+
+verdict_facts = Table(
+    "verdict_facts", metadata,
+    Column("verdict_id", Integer, primary_key=True),
+    Column("category", String(64), nullable=False, index=True),
+    Column("brand", Text),
+    Column("shop_company", Text, nullable=False, default=""),
+    Column("reason_codes", Text, nullable=False, default=""),  # " CODE1 CODE2 ": LIKE '% CODE %' finds one
 )
 
 
@@ -180,6 +215,25 @@ class StoredVerdict:
                 "folder": self.folder, "decision": self.decision, "checked_on": self.checked_on.isoformat(),
                 "created_at": self.created_at.isoformat() + "Z", "versions": self.versions,
                 "flow_run_id": self.flow_run_id, "verdict": self.verdict}
+
+
+@dataclass
+class SubmissionCopy:
+    """The bytes a verdict was made from, read back under the content hash it was claimed with."""
+
+    submission_json: bytes
+    category: str
+    brand: str | None
+    shop_company: str
+    files: list[tuple[str, str, bytes]]  # (role, name as written, bytes), in submission order
+
+
+@dataclass
+class StoredFile:
+    position: int
+    role: str
+    name: str
+    sha256: str
 
 
 @dataclass
@@ -308,8 +362,9 @@ class Store:
     # -- outcomes --
 
     def record_verdict(self, key: Key, *, verdict_json: str, decision: str, checked_on: dt.date,
-                       versions: dict, owner: str, folder: str = "", flow_run_id: str | None = None) -> bool:
-        """Store the verdict and mark its claim done, in one transaction.
+                       versions: dict, owner: str, folder: str = "", flow_run_id: str | None = None,
+                       copy: SubmissionCopy | None = None, reason_codes: Sequence[str] = ()) -> bool:
+        """Store the verdict (and its files' copies, when given) and mark its claim done, in one transaction.
 
         Returns False when a verdict for this content is already stored (it is kept; this one is
         dropped), so calling it twice, or from two racing runs, leaves exactly one.
@@ -317,11 +372,13 @@ class Store:
         now = utcnow()
         try:
             with self.engine.begin() as conn:
-                conn.execute(verdicts.insert().values(
+                verdict_id = conn.execute(verdicts.insert().values(
                     submission_id=key.submission_id, content_hash=key.content_hash, folder=folder,
                     decision=decision, checked_on=checked_on, verdict_json=verdict_json,
                     versions_json=json.dumps(versions, ensure_ascii=False, sort_keys=True),
-                    flow_run_id=flow_run_id, created_at=now))
+                    flow_run_id=flow_run_id, created_at=now)).inserted_primary_key[0]
+                if copy is not None:
+                    self._keep_copy(conn, verdict_id, copy, reason_codes, now)
                 self._finish(conn, key, owner, now, state=DONE, error=None, permanent=False, folder=folder)
             return True
         except IntegrityError:
@@ -351,6 +408,20 @@ class Store:
         except IntegrityError:
             return 0  # someone else holds or finished it: leave their record alone
 
+    def _keep_copy(self, conn, verdict_id: int, copy: SubmissionCopy, reason_codes: Sequence[str],
+                   now: dt.datetime) -> None:
+        entries = [("submission", "submission.json", copy.submission_json), *copy.files]
+        for position, (role, name, data) in enumerate(entries):
+            digest = hashlib.sha256(data).hexdigest()
+            if conn.execute(select(files.c.sha256).where(files.c.sha256 == digest)).first() is None:
+                conn.execute(files.insert().values(sha256=digest, size=len(data), data=data, created_at=now))
+            conn.execute(verdict_files.insert().values(verdict_id=verdict_id, position=position, role=role,
+                                                       name=name, sha256=digest))
+        codes = " ".join(dict.fromkeys(reason_codes))
+        conn.execute(verdict_facts.insert().values(
+            verdict_id=verdict_id, category=copy.category, brand=copy.brand, shop_company=copy.shop_company,
+            reason_codes=f" {codes} " if codes else ""))
+
     def _finish(self, conn, key: Key, owner: str, now: dt.datetime, **values) -> None:
         result = conn.execute(update(claims).where(
             claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash)
@@ -376,6 +447,22 @@ class Store:
             q = select(verdicts).order_by(verdicts.c.created_at, verdicts.c.id)
             for row in conn.execution_options(yield_per=200).execute(q):
                 yield _stored(row._mapping)
+
+    def verdict(self, verdict_id: int) -> StoredVerdict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(verdicts).where(verdicts.c.id == verdict_id)).first()
+        return _stored(row._mapping) if row else None
+
+    def stored_files(self, verdict_id: int) -> list[StoredFile]:
+        """The copies kept with a verdict (none for a verdict recorded without them)."""
+        q = select(verdict_files).where(verdict_files.c.verdict_id == verdict_id).order_by(verdict_files.c.position)
+        with self.engine.connect() as conn:
+            return [StoredFile(r.position, r.role, r.name, r.sha256) for r in conn.execute(q)]
+
+    def file_bytes(self, sha256: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(files.c.data).where(files.c.sha256 == sha256)).first()
+        return bytes(row.data) if row else None
 
     def failures(self) -> list[Claim]:
         with self.engine.connect() as conn:

@@ -117,6 +117,11 @@ def test_backlog_one_verdict_each_broken_recorded_rerun_adds_none(tmp_path, pref
     assert all(c.permanent for c in failures.values())
     v = store.verdicts("SUB-FX-001")[0]
     assert v.versions["engine"] == "blind" and v.checked_on == TODAY and v.flow_run_id
+    # The store keeps its own copy of what was verified, for the reviewer console.
+    kept = store.stored_files(v.id)
+    assert [(k.role, k.name) for k in kept] == [("submission", "submission.json"),
+                                               ("document", "docs/business_licence.jpg")]
+    assert store.file_bytes(kept[1].sha256) == (inbox / "demo" / "docs" / "business_licence.jpg").read_bytes()
 
     again = process_backlog(str(inbox), store=url, today=TODAY)
     assert (again["found"], again["skipped"], again["processed"]) == (4, 4, 0)
