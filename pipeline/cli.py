@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli_ops import register as register_ops
 
     register_ops(sub)
+    # The reviewer console and its accounts (a web app over the verdict store).
+    from console.cli import register as register_console
+
+    register_console(sub)
     return parser
 
 

@@ -1,0 +1,368 @@
+"""The reviewer console: a server-rendered web app over the verdict store.
+
+Routes (all but /login and /static need a login):
+
+- `GET /queue`: latest verdict of each submission, filterable, oldest first, paginated.
+- `GET /verdicts/{id}`: the evidence — pages with field boxes, quality, fields, checks, reasons —
+  and the decision form. `POST /verdicts/{id}/decision` appends to the audit trail, then opens
+  the next verdict of the same queue.
+- `GET /verdicts/{id}/files/{position}/pages/{page}.jpg`: a page of the store's copy of a file.
+  Only integers come from the request; the bytes come from the database, never from a path.
+- `GET /audit`, `GET /export.csv`: the audit trail, on screen and as CSV.
+
+Every POST carries the session's CSRF token (the login form: a double-submit cookie) and, when the
+browser sends an Origin, must come from this origin.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hmac
+import io
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from console.db import ConsoleStore, QueueFilter, Session
+from console.pages import PageRenderer, page_views
+from console.settings import ConsoleSettings
+from pipeline.models import REASON_CODES, Submission, Verdict
+from pipeline.settings import get_settings
+from pipeline.store import Store
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "zizhi_session"
+LOGIN_CSRF_COOKIE = "zizhi_login_csrf"
+MAX_COMMENT = 4000
+FILTER_PREFIX = "queue_"  # the decision form carries the queue's filter under this prefix
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class LoginThrottle:
+    """Failed logins per name in a sliding window; a name over the limit is locked until it slides."""
+
+    def __init__(self, max_failures: int, window: dt.timedelta):
+        self.max_failures, self.window = max_failures, window.total_seconds()
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, name: str, now: float) -> deque[float]:
+        q = self._failures[name]
+        while q and q[0] < now - self.window:
+            q.popleft()
+        return q
+
+    def locked(self, name: str) -> bool:
+        with self._lock:
+            return len(self._trim(name, time.monotonic())) >= self.max_failures
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._trim(name, now).append(now)
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(name, None)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no `//evil`) may be a redirect target."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/queue"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/queue"
+    return target
+
+
+def _csv_cell(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def create_app(store_url: str | None = None, settings: ConsoleSettings | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings()
+    store = Store(store_url)
+    db = ConsoleStore(store)
+    renderer = PageRenderer(get_settings().ingest, capacity=settings.rendered_documents)
+    throttle = LoginThrottle(settings.login_max_failures, dt.timedelta(minutes=settings.login_lockout_minutes))
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals.update(reason_codes=REASON_CODES, urlencode=urlencode, filter_prefix=FILTER_PREFIX)
+    templates.env.filters["fmt_time"] = lambda t: t.strftime("%Y-%m-%d %H:%M") + " UTC" if t else ""
+
+    app = FastAPI(title="zizhi reviewer console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store, app.state.db, app.state.settings = store, db, settings
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _exc: LoginRequired):
+        if request.method == "GET" and not request.url.path.endswith((".jpg", ".csv")):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+        return Response("login required", status_code=401, media_type="text/plain")
+
+    @app.exception_handler(HTTPException)
+    async def error_page(request: Request, exc: HTTPException):
+        if request.url.path.endswith((".jpg", ".csv")):
+            return Response(str(exc.detail), status_code=exc.status_code, media_type="text/plain")
+        return templates.TemplateResponse(request, "error.html", {"session": None, "status_code": exc.status_code,
+                                                                  "detail": exc.detail}, status_code=exc.status_code)
+
+    # -- helpers --
+
+    def current_session(request: Request) -> Session:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        session = db.session(token, idle=settings.session_idle, lifetime=settings.session_lifetime)
+        if session is None:
+            raise LoginRequired()
+        return session
+
+    def check_origin(request: Request) -> None:
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+            raise HTTPException(403, "cross-origin request refused")
+
+    async def checked_form(request: Request, session: Session):
+        check_origin(request)
+        form = await request.form()
+        token = form.get("csrf_token")
+        if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf_token):
+            raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
+        return form
+
+    def render(request: Request, name: str, session: Session | None, status_code: int = 200, **context):
+        return templates.TemplateResponse(request, name, {"session": session, **context}, status_code=status_code)
+
+    def set_cookie(response: Response, key: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="strict",
+                            secure=settings.secure_cookies, path="/")
+
+    def parse_filter(data, prefix: str = "") -> QueueFilter:
+        try:
+            return QueueFilter.model_validate({k: data.get(prefix + k) for k in QueueFilter.model_fields
+                                               if data.get(prefix + k)})
+        except ValidationError as e:
+            raise HTTPException(400, "bad filter: " + "; ".join(err["msg"] for err in e.errors())) from None
+
+    # -- login --
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str | None = None, error: str | None = None):
+        token = secrets.token_urlsafe(32)
+        response = render(request, "login.html", None, csrf_token=token, next=_safe_next(next), error=error)
+        set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+        return response
+
+    @app.post("/login")
+    async def login(request: Request):
+        check_origin(request)
+        form = await request.form()
+        cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        token = form.get("csrf_token")
+        if not cookie or not isinstance(token, str) or not hmac.compare_digest(token, cookie):
+            raise HTTPException(403, "CSRF token missing or wrong: reload the login page and try again")
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        target = _safe_next(str(form.get("next", "")))
+        if throttle.locked(name):
+            fresh = secrets.token_urlsafe(32)
+            response = render(request, "login.html", None, status_code=429, csrf_token=fresh, next=target,
+                              error=f"Too many failed logins for this name: wait "
+                                    f"{settings.login_lockout_minutes} minutes.")
+            set_cookie(response, LOGIN_CSRF_COOKIE, fresh, max_age=3600)
+            return response
+        if not name or not db.authenticate(name, password):
+            throttle.failed(name)
+            fresh = secrets.token_urlsafe(32)
+            response = render(request, "login.html", None, status_code=401, csrf_token=fresh, next=target,
+                              error="Wrong name or password.")
+            set_cookie(response, LOGIN_CSRF_COOKIE, fresh, max_age=3600)
+            return response
+        throttle.succeeded(name)
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            db.close_session(old)  # a login always starts a new session (no fixation)
+        token, _ = db.open_session(name)
+        response = RedirectResponse(target, status_code=303)
+        set_cookie(response, SESSION_COOKIE, token, max_age=int(settings.session_lifetime.total_seconds()))
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request):
+        session = current_session(request)
+        await checked_form(request, session)
+        db.close_session(request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # -- queue --
+
+    @app.get("/")
+    def home(request: Request):
+        current_session(request)
+        return RedirectResponse("/queue", status_code=303)
+
+    @app.get("/queue", response_class=HTMLResponse)
+    def queue_page(request: Request):
+        session = current_session(request)
+        f = parse_filter(request.query_params)
+        rows, total = db.queue(f)
+        pages = max(1, -(-total // 50))
+        return render(request, "queue.html", session, f=f, rows=rows, total=total, pages=pages,
+                      counts=db.decision_counts(f), categories=db.categories())
+
+    # -- a verdict --
+
+    @app.get("/verdicts/{verdict_id}", response_class=HTMLResponse)
+    def verdict_page(request: Request, verdict_id: int):
+        session = current_session(request)
+        f = parse_filter(request.query_params)
+        stored = store.verdict(verdict_id)
+        if stored is None:
+            raise HTTPException(404, "no such verdict")
+        verdict = Verdict.model_validate(stored.verdict)
+        kept = store.stored_files(verdict_id)
+        submission = None
+        for item in kept:
+            if item.role == "submission":
+                try:
+                    submission = Submission.model_validate_json(store.file_bytes(item.sha256) or b"")
+                except ValidationError:
+                    submission = None
+        by_name = {(k.role, k.name): k for k in kept}
+        documents = []
+        for index, doc in enumerate(verdict.documents):
+            copy = by_name.get(("document", doc.file))
+            views, error = [], None
+            if copy is None:
+                error = "the store kept no copy of this file" if not kept else "file not kept (unreadable upload)"
+            else:
+                rendered = renderer.render(copy.sha256, store.file_bytes(copy.sha256) or b"")
+                error = rendered.error
+                views = page_views(doc, rendered)
+            documents.append({"index": index, "result": doc, "position": copy.position if copy else None,
+                              "views": views, "error": error})
+        images = [k for k in kept if k.role == "product_image"]
+        return render(request, "verdict.html", session, f=f, stored=stored, verdict=verdict, submission=submission,
+                      documents=documents, images=images, facts=db.facts(verdict_id),
+                      history=db.reviews(verdict_id), newer=db.newer_verdict(stored.submission_id, verdict_id),
+                      prescreen_codes={r.code for r in verdict.reasons})
+
+    @app.get("/verdicts/{verdict_id}/files/{position}/pages/{page}.jpg")
+    def page_image(request: Request, verdict_id: int, position: int, page: int):
+        current_session(request)
+        match = [k for k in store.stored_files(verdict_id)
+                 if k.position == position and k.role in ("document", "product_image")]
+        if not match:
+            raise HTTPException(404, "no such file")
+        rendered = renderer.render(match[0].sha256, store.file_bytes(match[0].sha256) or b"")
+        if rendered.error or not 1 <= page <= len(rendered.pages):
+            raise HTTPException(404, "no such page")
+        return Response(rendered.pages[page - 1].jpeg, media_type="image/jpeg",
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.post("/verdicts/{verdict_id}/decision")
+    async def decide(request: Request, verdict_id: int):
+        session = current_session(request)
+        form = await checked_form(request, session)
+        if store.verdict(verdict_id) is None:
+            raise HTTPException(404, "no such verdict")
+        decision = form.get("decision")
+        codes = [c for c in form.getlist("reason_codes") if isinstance(c, str)]
+        comment = str(form.get("comment", "")).strip()
+        problems = []
+        if decision not in ("approve", "reject"):
+            problems.append("choose approve or reject")
+        if any(c not in REASON_CODES for c in codes):
+            problems.append("unknown reason code")
+        if decision == "reject" and not codes:
+            problems.append("a rejection needs at least one reason code")
+        if decision == "approve":
+            codes = []  # the form pre-ticks the pre-screen's codes; an approval carries none
+        if len(comment) > MAX_COMMENT:
+            problems.append(f"the comment is over {MAX_COMMENT} characters")
+        if problems:
+            raise HTTPException(400, "; ".join(problems))
+        db.record_review(verdict_id, reviewer=session.reviewer, decision=str(decision), reason_codes=codes,
+                         comment=comment)
+        f = parse_filter(form, prefix=FILTER_PREFIX)  # the queue the reviewer came from, for "next"
+        after = db.next_in_queue(f, after=verdict_id)
+        query = urlencode(f.query(page=1))
+        if after is None:
+            return RedirectResponse("/queue?" + urlencode({**f.query(page=1), "done": str(verdict_id)}),
+                                    status_code=303)
+        return RedirectResponse(f"/verdicts/{after}" + (f"?{query}" if query else ""), status_code=303)
+
+    # -- audit trail --
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, page: int = 1):
+        session = current_session(request)
+        page = max(1, min(page, 100_000))
+        total = db.count_reviews()
+        return render(request, "audit.html", session, reviews=db.reviews(limit=100, offset=(page - 1) * 100),
+                      page=page, pages=max(1, -(-total // 100)), total=total)
+
+    @app.get("/export.csv")
+    def export_csv(request: Request):
+        current_session(request)
+        columns = ["review_id", "decided_at_utc", "reviewer", "decision", "reason_codes", "comment", "submission_id",
+                   "verdict_id", "content_hash", "prescreen_decision", "category", "brand", "shop_company"]
+
+        def rows() -> Iterator[str]:
+            buf = io.StringIO()
+            writer = csv.writer(buf)
+            buf.write("\ufeff")  # spreadsheet programs then read the Chinese names as UTF-8
+            writer.writerow(columns)
+            for review, facts in db.reviews_with_facts():
+                writer.writerow([_csv_cell(v) for v in (
+                    review.id, review.decided_at.isoformat(timespec="seconds") + "Z", review.reviewer,
+                    review.decision, " ".join(review.reason_codes), review.comment, review.submission_id,
+                    review.verdict_id, review.content_hash, review.prescreen_decision, facts["category"],
+                    facts["brand"], facts["shop_company"])])
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+            yield buf.getvalue()
+
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="zizhi-decisions-{stamp}.csv"'})
+
+    templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=2, sort_keys=True)
+    return app

@@ -1,0 +1,29 @@
+"""The reviewer console's settings (`ZIZHI_CONSOLE_*`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConsoleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZIZHI_CONSOLE_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address to listen on; loopback unless a proxy fronts it")
+    port: int = Field(8000, ge=1, le=65535)
+    session_idle_minutes: int = Field(120, ge=1, description="A session unused this long is closed")
+    session_lifetime_hours: int = Field(12, ge=1, description="A session is closed this long after login")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (set when served over HTTPS)")
+    login_max_failures: int = Field(5, ge=1, description="Failed logins per name before it is locked out")
+    login_lockout_minutes: int = Field(15, ge=1, description="The window (and the lockout) for failed logins")
+    rendered_documents: int = Field(32, ge=1, description="Decoded documents kept in memory for page images")
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_lifetime(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.session_lifetime_hours)

@@ -1,0 +1,220 @@
+"""The reviewer console in a real browser: Debian's Chromium driven by Playwright for Python.
+
+Two submissions are verified for real (OCR) and stored with their copies: a licence drawn at
+known places and uploaded sideways with an EXIF orientation tag, and the demo fixture. The test
+logs in, opens the first, checks that each field's box is drawn on the screen where the field's
+text was drawn on the page, records a decision, lands on the next in the queue, and finds the
+decision in the audit trail. It saves a screenshot of the submission page as an artifact
+(`build/test-artifacts/console-submission.png`; `make console-screenshot` copies it into docs/).
+
+Playwright's own browser download cannot work offline: Chromium comes from apt (`chromium`).
+Where it is missing the test skips, except under CI (CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline import backlog as bl
+from pipeline.runner import verify
+from pipeline.store import Store, current_owner
+from tests.conftest import ROOT, SUBMISSIONS, text_page, write_submission
+from tests.test_cli import CODE, COMPANY, licence_lines
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("ZIZHI_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
+PASSWORD = "correct horse battery"
+TODAY = dt.date(2026, 11, 27)
+# Chromium as root in a container, with no network: no sandbox, and none of its background calls home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.ocr
+
+
+def _require_browser():
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[dev]')")
+    if missing:
+        message = "browser test needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _exif_rotated_licence(folder: Path) -> dict[str, tuple]:
+    """An upright licence drawn at known places, saved sideways with EXIF orientation 6 (as a phone
+    does): the console must show it upright with the boxes on the upright page."""
+    image, boxes = text_page(licence_lines(), size=(1500, 1000), seal=True)
+    upright = Image.fromarray(image[:, :, ::-1])
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    (folder / "docs").mkdir(parents=True)
+    sideways.save(folder / "docs" / "licence.jpg", "JPEG", quality=92, exif=exif.tobytes())
+    write_submission(folder, [{"file": "docs/licence.jpg"}], credit_code=CODE, sid="SUB-BROWSER-EXIF")
+    return {"holder_name": boxes[COMPANY], "credit_code": boxes[CODE]}
+
+
+def _verify_and_store(store: Store, folder: Path, engine) -> int:
+    fp = bl.fingerprint(folder)
+    verdict = verify(folder / "submission.json", today=TODAY, engine=engine)
+    copy = bl.copy_submission(folder, fp.content_hash)
+    assert copy is not None
+    assert store.record_verdict(fp.item.key, verdict_json=verdict.model_dump_json(), decision=verdict.decision,
+                                checked_on=verdict.checked_on, versions={"engine": engine.name},
+                                owner=current_owner(), folder=str(folder), copy=copy,
+                                reason_codes=[r.code for r in verdict.reasons])
+    return max(v.id for v in store.verdicts(verdict.submission_id))
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory, engine):
+    _require_browser()
+    import uvicorn
+
+    from console.app import create_app
+    from console.db import ConsoleStore
+
+    root = tmp_path_factory.mktemp("console")
+    url = f"sqlite:///{root / 'verdicts.db'}"
+    store = Store(url)
+    drawn = _exif_rotated_licence(root / "inbox" / "exif")
+    exif_id = _verify_and_store(store, root / "inbox" / "exif", engine)
+    shutil.copytree(SUBMISSIONS / "demo", root / "inbox" / "demo")
+    demo_id = _verify_and_store(store, root / "inbox" / "demo", engine)
+    ConsoleStore(store).add_reviewer("alice", PASSWORD)
+    prescreen = store.verdict(exif_id).verdict
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "console did not start"
+        time.sleep(0.05)
+    yield {"base": f"http://127.0.0.1:{port}", "store": store, "exif_id": exif_id, "demo_id": demo_id,
+           "drawn": drawn,
+           "prescreen": prescreen}
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(console_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _screen_rect_of_page_box(page, figure, box) -> dict:
+    """Where a box in the uploaded page's pixels should appear on the screen: scaled by the drawn
+    page image (the SVG <image>) from the page's own size (the SVG viewBox)."""
+    image = figure.locator("svg image").bounding_box()
+    width, height = (float(figure.locator("svg").get_attribute(a)) for a in ("data-width", "data-height"))
+    sx, sy = image["width"] / width, image["height"] / height
+    x0, y0, x1, y1 = box
+    return {"x": image["x"] + x0 * sx, "y": image["y"] + y0 * sy, "width": (x1 - x0) * sx, "height": (y1 - y0) * sy}
+
+
+def _overlap(a: dict, b: dict) -> float:
+    """Intersection over the smaller of the two rectangles."""
+    ix = max(0.0, min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]))
+    iy = max(0.0, min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]))
+    smaller = min(a["width"] * a["height"], b["width"] * b["height"])
+    return ix * iy / smaller if smaller else 0.0
+
+
+def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_server, browser):
+    base, exif_id, demo_id = console_server["base"], console_server["exif_id"], console_server["demo_id"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # Any page sends an anonymous visitor to the login form first.
+    page.goto(f"{base}/queue")
+    assert "/login" in page.url
+    page.fill("input[name=name]", "alice")
+    page.fill("input[name=password]", "wrong password!!")
+    page.click("button[type=submit]")
+    assert "Wrong name or password." in page.inner_text(".login")
+    page.fill("input[name=name]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/queue")
+
+    # The queue, oldest first: the sideways licence, then the demo.
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == 2
+    assert "SUB-BROWSER-EXIF" in rows.nth(0).inner_text() and "SUB-FX-001" in rows.nth(1).inner_text()
+    page.click("text=SUB-BROWSER-EXIF")
+    page.wait_for_url(f"{base}/verdicts/{exif_id}")
+    page.wait_for_load_state("networkidle")
+
+    # The page is shown upright (EXIF applied) and each box sits on the text it was read from.
+    figure = page.locator("figure.page").first
+    assert (figure.locator("svg").get_attribute("data-width"), figure.locator("svg").get_attribute("data-height")) \
+        == ("1500", "1000")
+    assert page.evaluate("() => document.querySelector('svg image').getBBox().width") == 1500
+    for field, drawn_box in console_server["drawn"].items():
+        polygon = page.locator(f'polygon[data-box="d0-{field}"]')
+        assert polygon.count() == 1, f"no box for {field}"
+        on_screen = polygon.bounding_box()
+        expected = _screen_rect_of_page_box(page, figure, drawn_box)
+        assert _overlap(on_screen, expected) > 0.8, (field, on_screen, expected)
+        centre = (on_screen["x"] + on_screen["width"] / 2, on_screen["y"] + on_screen["height"] / 2)
+        assert expected["x"] <= centre[0] <= expected["x"] + expected["width"], field
+        assert expected["y"] <= centre[1] <= expected["y"] + expected["height"], field
+    row = page.locator('tr.field-row[data-box="d0-holder_name"]')
+    assert COMPANY in row.inner_text()
+    row.hover()  # hovering a field's row lights up its box
+    assert "hot" in (page.locator('polygon[data-box="d0-holder_name"]').get_attribute("class") or "")
+
+    # The decision: reject with a code and a comment; the console opens the next in the queue.
+    page.check('input[name=decision][value=reject]')
+    page.check('input[name=reason_codes][value=AUTHENTICITY_FLAG]')
+    page.fill("textarea[name=comment]", "浏览器测试：not an original scan")
+    page.click("text=Record decision and open the next")
+    page.wait_for_url(f"{base}/verdicts/{demo_id}")
+    page.wait_for_load_state("networkidle")
+    assert page.inner_text("#prescreen").strip().lower() == "approve"
+
+    # The demo's page, a field lit, saved as the artifact (and the README's picture).
+    page.locator('tr.field-row[data-box="d0-credit_code"]').hover()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-submission.png"))
+    assert (ARTIFACTS / "console-submission.png").stat().st_size > 50_000
+
+    # The audit trail has the decision, with reviewer and time; the pre-screen verdict is unchanged.
+    page.goto(f"{base}/audit")
+    first = page.locator("table.audit tbody tr").first.inner_text()
+    assert "alice" in first and "SUB-BROWSER-EXIF" in first and "REJECT" in first.upper()
+    assert "AUTHENTICITY_FLAG" in first and "浏览器测试" in first
+    assert dt.datetime.now(dt.UTC).strftime("%Y-%m-%d") in first
+    assert console_server["store"].verdict(exif_id).verdict == console_server["prescreen"]
+    assert not errors, errors
+    page.close()
