@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: install system-packages demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
+.PHONY: install system-packages test-packages console console-screenshot demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
 
 install: $(VENV)/.installed
 
@@ -28,14 +28,19 @@ $(VENV)/.installed: pyproject.toml | system-packages
 demo: install
 	$(VENV)/bin/zizhi verify fixtures/submissions/demo/submission.json --today $(TODAY)
 
-test: install
+# Debian's Chromium for the console's browser test (Playwright's own download cannot work offline).
+test-packages:
+	@command -v chromium >/dev/null || { echo "apt-get install chromium"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install test-packages
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 test-fast: install
 	$(VENV)/bin/pytest -q -m "not ocr"
 
 lint: install
-	$(VENV)/bin/ruff check pipeline extractors validators rules fixtures tests flows.py benchmarks
+	$(VENV)/bin/ruff check pipeline console extractors validators rules fixtures tests flows.py benchmarks
 
 fixtures: install
 	$(PY) -m fixtures.generator --write
@@ -68,6 +73,16 @@ backlog: install
 
 verdicts: install
 	$(VENV)/bin/zizhi verdicts
+
+# --- the reviewer console (docs/console.md) ---
+# Over the verdict store (ZIZHI_STORE); add a reviewer first: `.venv/bin/zizhi reviewers add NAME`.
+console: install
+	$(VENV)/bin/zizhi console
+
+# The README's picture: the browser test's screenshot of a submission page.
+console-screenshot: install test-packages
+	$(VENV)/bin/pytest -q tests/test_console_browser.py
+	mkdir -p docs/images && cp build/test-artifacts/console-submission.png docs/images/console-submission.png
 
 # Serve the deployments (backlog on ZIZHI_BACKLOG_CRON, replay nightly) against `make server`.
 serve: install
