@@ -456,3 +456,4 @@ def test_a_file_used_by_many_verdicts_is_stored_once(env):
         files = conn.execute(text("SELECT COUNT(*) FROM files")).scalar_one()
         links = conn.execute(text("SELECT COUNT(*) FROM verdict_files")).scalar_one()
     assert (files, links) == (1 + 3, 3 * 2)  # one page image + three submission JSONs; two links each
+

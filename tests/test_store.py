@@ -243,3 +243,33 @@ def test_two_runs_in_one_process_are_different_owners(store):
     assert take(store, [a], owner=first) == [a]
     assert take(store, [a], owner=second) == []  # the first run is alive
     assert not owner_is_dead(first)
+
+
+@pytest.mark.skipif(not os.environ.get("ZIZHI_TEST_POSTGRES_URL"), reason="set ZIZHI_TEST_POSTGRES_URL "
+                    "(postgresql+psycopg://…) to run the console's store against PostgreSQL")
+def test_console_store_on_postgresql():
+    # Here, not in test_console.py: both PostgreSQL tests share one database, so one worker runs them.
+    from sqlalchemy import text
+
+    from console.db import ConsoleStore, QueueFilter
+    from pipeline.store import metadata
+    from tests.test_console import COMPANY, _page_png, _record
+
+    store = Store(os.environ["ZIZHI_TEST_POSTGRES_URL"], create=False)
+    metadata.drop_all(store.engine)  # this test owns the database: start from nothing
+    store = Store(os.environ["ZIZHI_TEST_POSTGRES_URL"])
+    png, boxes = _page_png()
+    first = _record(store, "SUB-PG", decision="reject", category="food", codes=["EXPIRED"], png=png,
+                    box=boxes[COMPANY])
+    _record(store, "SUB-PG2", decision="review", category="general", codes=[], png=png, box=boxes[COMPANY])
+    db = ConsoleStore(store)
+    rows, total = db.queue(QueueFilter(reason="EXPIRED"))
+    assert total == 1 and rows[0].verdict_id == first
+    assert db.decision_counts(QueueFilter()) == {"review": 1, "reject": 1, "approve": 0}
+    db.record_review(first, reviewer="alice", decision="reject", reason_codes=["EXPIRED"], comment="pg")
+    assert db.next_in_queue(QueueFilter()) != first
+    for statement in ("UPDATE reviews SET decision = 'approve'", "DELETE FROM reviews"):
+        with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert [r.comment for r in db.reviews(first)] == ["pg"]
+    store.close()
