@@ -272,7 +272,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             if copy is None:
                 error = "the store kept no copy of this file" if not kept else "file not kept (unreadable upload)"
             else:
-                rendered = renderer.render(copy.sha256, store.file_bytes(copy.sha256) or b"")
+                rendered = renderer.render(copy.sha256, lambda sha=copy.sha256: store.file_bytes(sha))
                 error = rendered.error
                 views = page_views(doc, rendered)
             documents.append({"index": index, "result": doc, "position": copy.position if copy else None,
@@ -290,7 +290,8 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
                  if k.position == position and k.role in ("document", "product_image")]
         if not match:
             raise HTTPException(404, "no such file")
-        rendered = renderer.render(match[0].sha256, store.file_bytes(match[0].sha256) or b"")
+        sha = match[0].sha256
+        rendered = renderer.render(sha, lambda: store.file_bytes(sha))
         if rendered.error or not 1 <= page <= len(rendered.pages):
             raise HTTPException(404, "no such page")
         return Response(rendered.pages[page - 1].jpeg, media_type="image/jpeg",

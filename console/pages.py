@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,11 +48,15 @@ class PageRenderer:
         self._cache: OrderedDict[str, RenderedDocument] = OrderedDict()
         self._lock = threading.Lock()
 
-    def render(self, sha256: str, data: bytes) -> RenderedDocument:
+    def render(self, sha256: str, load: Callable[[], bytes | None]) -> RenderedDocument:
+        """The pages of the file with this sha256; `load` fetches its bytes when not cached."""
         with self._lock:
             if sha256 in self._cache:
                 self._cache.move_to_end(sha256)
                 return self._cache[sha256]
+        data = load()
+        if data is None:
+            return RenderedDocument(error="the store has no copy of this file")
         doc = _render(data, self.ingest)
         with self._lock:
             self._cache[sha256] = doc
