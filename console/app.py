@@ -16,11 +16,11 @@ browser sends an Origin, must come from this origin.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hmac
 import io
-import json
 import secrets
 import threading
 import time
@@ -30,10 +30,13 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from console.db import ConsoleStore, QueueFilter, Session
@@ -47,6 +50,9 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "zizhi_session"
 LOGIN_CSRF_COOKIE = "zizhi_login_csrf"
 MAX_COMMENT = 4000
+MAX_FORM_BYTES = 64 * 1024
+PARALLEL_PASSWORD_CHECKS = 2  # scrypt takes ~50 ms and 32 MiB each: a login flood queues, the rest serves
+MAX_ID = 2**31 - 1
 FILTER_PREFIX = "queue_"  # the decision form carries the queue's filter under this prefix
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
@@ -62,7 +68,13 @@ class LoginRequired(Exception):
 
 
 class LoginThrottle:
-    """Failed logins per name in a sliding window; a name over the limit is locked until it slides."""
+    """Failed logins per name in a sliding window; a name over the limit is locked until it slides.
+
+    `attempt` counts a try as failed *before* the password is checked (atomically with the lock
+    test), and `succeeded` forgives it: parallel guesses cannot all slip in under the limit.
+    """
+
+    MAX_NAMES = 10_000  # names tried (mostly made up): forget the quiet ones past this many
 
     def __init__(self, max_failures: int, window: dt.timedelta):
         self.max_failures, self.window = max_failures, window.total_seconds()
@@ -75,18 +87,67 @@ class LoginThrottle:
             q.popleft()
         return q
 
-    def locked(self, name: str) -> bool:
-        with self._lock:
-            return len(self._trim(name, time.monotonic())) >= self.max_failures
-
-    def failed(self, name: str) -> None:
+    def attempt(self, name: str) -> bool:
+        """False when the name is locked; else the attempt is counted (as failed, until forgiven)."""
         with self._lock:
             now = time.monotonic()
-            self._trim(name, now).append(now)
+            if len(self._failures) > self.MAX_NAMES:
+                for other in [n for n in self._failures if not self._trim(n, now)]:
+                    del self._failures[other]
+            q = self._trim(name, now)
+            if len(q) >= self.max_failures:
+                return False
+            q.append(now)
+            return True
 
     def succeeded(self, name: str) -> None:
         with self._lock:
             self._failures.pop(name, None)
+
+
+class FormLimit:
+    """Refuses a request body over `max_bytes` (counted as it streams, whatever Content-Length says)
+    and any multipart body: every form here is small and urlencoded, and a multipart parser would
+    spool uploads to disk before the login or CSRF check could refuse them."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if headers.get("content-type", "").lower().startswith("multipart/"):
+            return await _plain(send, 415, "multipart bodies are not accepted")
+        try:
+            declared = int(headers.get("content-length", "0"))
+        except ValueError:
+            declared = self.max_bytes + 1
+        if declared > self.max_bytes:
+            return await _plain(send, 413, "request body too large")
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise HTTPException(413, "request body too large")
+            return message
+
+        return await self.app(scope, limited_receive, send)
+
+
+async def _plain(send, status: int, text: str) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+def _same_token(given: object, expected: str) -> bool:
+    """Constant-time comparison that also survives a non-ASCII or non-string value."""
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _safe_next(target: str | None) -> str:
@@ -117,6 +178,8 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
 
     app = FastAPI(title="zizhi reviewer console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store, app.state.db, app.state.settings = store, db, settings
+    app.add_middleware(FormLimit, max_bytes=MAX_FORM_BYTES)
+    password_checks = asyncio.Semaphore(PARALLEL_PASSWORD_CHECKS)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
@@ -142,6 +205,12 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         return templates.TemplateResponse(request, "error.html", {"session": None, "status_code": exc.status_code,
                                                                   "detail": exc.detail}, status_code=exc.status_code)
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        # A malformed id or page number: the same "not found" whoever asks, echoing nothing back.
+        status = 404 if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()) else 400
+        return await error_page(request, HTTPException(status, "not found" if status == 404 else "bad request"))
+
     # -- helpers --
 
     def current_session(request: Request) -> Session:
@@ -152,15 +221,22 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         return session
 
     def check_origin(request: Request) -> None:
+        """A browser's POST from another site carries its Origin: refuse it. Behind a proxy that
+        rewrites Host, set ZIZHI_CONSOLE_PUBLIC_ORIGIN to the address reviewers use."""
         origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        if origin is None:
+            return
+        if settings.public_origin:
+            allowed = origin.rstrip("/") == settings.public_origin.rstrip("/")
+        else:
+            allowed = origin != "null" and urlsplit(origin).netloc == request.headers.get("host")
+        if not allowed:
             raise HTTPException(403, "cross-origin request refused")
 
     async def checked_form(request: Request, session: Session):
         check_origin(request)
         form = await request.form()
-        token = form.get("csrf_token")
-        if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf_token):
+        if not _same_token(form.get("csrf_token"), session.csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
         return form
 
@@ -181,9 +257,9 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     # -- login --
 
     @app.get("/login", response_class=HTMLResponse)
-    def login_page(request: Request, next: str | None = None, error: str | None = None):
+    def login_page(request: Request, next: str | None = None):
         token = secrets.token_urlsafe(32)
-        response = render(request, "login.html", None, csrf_token=token, next=_safe_next(next), error=error)
+        response = render(request, "login.html", None, csrf_token=token, next=_safe_next(next), error=None)
         set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
         return response
 
@@ -191,31 +267,34 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     async def login(request: Request):
         check_origin(request)
         form = await request.form()
-        cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        token = form.get("csrf_token")
-        if not cookie or not isinstance(token, str) or not hmac.compare_digest(token, cookie):
+        if not _same_token(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
             raise HTTPException(403, "CSRF token missing or wrong: reload the login page and try again")
-        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        name, password = str(form.get("name", "")).strip()[:64], str(form.get("password", ""))[:1024]
         target = _safe_next(str(form.get("next", "")))
-        if throttle.locked(name):
+
+        def refuse(status: int, message: str):
             fresh = secrets.token_urlsafe(32)
-            response = render(request, "login.html", None, status_code=429, csrf_token=fresh, next=target,
-                              error=f"Too many failed logins for this name: wait "
-                                    f"{settings.login_lockout_minutes} minutes.")
+            response = render(request, "login.html", None, status_code=status, csrf_token=fresh, next=target,
+                              error=message)
             set_cookie(response, LOGIN_CSRF_COOKIE, fresh, max_age=3600)
             return response
-        if not name or not db.authenticate(name, password):
-            throttle.failed(name)
-            fresh = secrets.token_urlsafe(32)
-            response = render(request, "login.html", None, status_code=401, csrf_token=fresh, next=target,
-                              error="Wrong name or password.")
-            set_cookie(response, LOGIN_CSRF_COOKIE, fresh, max_age=3600)
-            return response
+
+        if not throttle.attempt(name):
+            return refuse(429, f"Too many failed logins for this name: wait {settings.login_lockout_minutes} minutes.")
+        async with password_checks:  # scrypt off the event loop, a few at a time
+            ok = bool(name) and await run_in_threadpool(db.authenticate, name, password)
+        if not ok:
+            return refuse(401, "Wrong name or password.")
         throttle.succeeded(name)
-        old = request.cookies.get(SESSION_COOKIE)
-        if old:
-            db.close_session(old)  # a login always starts a new session (no fixation)
-        token, _ = db.open_session(name)
+
+        def start_session() -> str:
+            old = request.cookies.get(SESSION_COOKIE)
+            if old:
+                db.close_session(old)  # a login always starts a new session (no fixation)
+            db.purge_sessions(idle=settings.session_idle, lifetime=settings.session_lifetime)
+            return db.open_session(name)[0]
+
+        token = await run_in_threadpool(start_session)
         response = RedirectResponse(target, status_code=303)
         set_cookie(response, SESSION_COOKIE, token, max_age=int(settings.session_lifetime.total_seconds()))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -223,9 +302,9 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
 
     @app.post("/logout")
     async def logout(request: Request):
-        session = current_session(request)
+        session = await run_in_threadpool(current_session, request)
         await checked_form(request, session)
-        db.close_session(request.cookies.get(SESSION_COOKIE, ""))
+        await run_in_threadpool(db.close_session, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -249,7 +328,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     # -- a verdict --
 
     @app.get("/verdicts/{verdict_id}", response_class=HTMLResponse)
-    def verdict_page(request: Request, verdict_id: int):
+    def verdict_page(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
         session = current_session(request)
         f = parse_filter(request.query_params)
         stored = store.verdict(verdict_id)
@@ -257,13 +336,13 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             raise HTTPException(404, "no such verdict")
         verdict = Verdict.model_validate(stored.verdict)
         kept = store.stored_files(verdict_id)
-        submission = None
+        submission, submission_note = None, "the store kept no copy of the submission"
         for item in kept:
             if item.role == "submission":
-                try:
-                    submission = Submission.model_validate_json(store.file_bytes(item.sha256) or b"")
-                except ValidationError:
-                    submission = None
+                try:  # read as the pipeline reads it (a BOM is allowed)
+                    submission = Submission.model_validate_json((store.file_bytes(item.sha256) or b"").decode("utf-8-sig"))
+                except (ValidationError, UnicodeDecodeError):
+                    submission_note = "the stored copy of the submission cannot be read"
         by_name = {(k.role, k.name): k for k in kept}
         documents = []
         for index, doc in enumerate(verdict.documents):
@@ -278,13 +357,15 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             documents.append({"index": index, "result": doc, "position": copy.position if copy else None,
                               "views": views, "error": error})
         images = [k for k in kept if k.role == "product_image"]
+        history = db.reviews(verdict_id)
         return render(request, "verdict.html", session, f=f, stored=stored, verdict=verdict, submission=submission,
-                      documents=documents, images=images, facts=db.facts(verdict_id),
-                      history=db.reviews(verdict_id), newer=db.newer_verdict(stored.submission_id, verdict_id),
+                      documents=documents, images=images, facts=db.facts(verdict_id), submission_note=submission_note,
+                      history=history, seen_review=history[0].id if history else 0, newer=db.newer_verdict(stored.submission_id, verdict_id),
                       prescreen_codes={r.code for r in verdict.reasons})
 
     @app.get("/verdicts/{verdict_id}/files/{position}/pages/{page}.jpg")
-    def page_image(request: Request, verdict_id: int, position: int, page: int):
+    def page_image(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
+                   position: int = PathParam(ge=0, le=10_000), page: int = PathParam(ge=1, le=10_000)):
         current_session(request)
         match = [k for k in store.stored_files(verdict_id)
                  if k.position == position and k.role in ("document", "product_image")]
@@ -294,18 +375,16 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         rendered = renderer.render(sha, lambda: store.file_bytes(sha))
         if rendered.error or not 1 <= page <= len(rendered.pages):
             raise HTTPException(404, "no such page")
-        return Response(rendered.pages[page - 1].jpeg, media_type="image/jpeg",
-                        headers={"Cache-Control": "private, max-age=3600"})
+        return Response(rendered.pages[page - 1].jpeg, media_type="image/jpeg")  # no-store, as every page
 
     @app.post("/verdicts/{verdict_id}/decision")
-    async def decide(request: Request, verdict_id: int):
-        session = current_session(request)
+    async def decide(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
+        session = await run_in_threadpool(current_session, request)
         form = await checked_form(request, session)
-        if store.verdict(verdict_id) is None:
-            raise HTTPException(404, "no such verdict")
         decision = form.get("decision")
         codes = [c for c in form.getlist("reason_codes") if isinstance(c, str)]
         comment = str(form.get("comment", "")).strip()
+        seen_review = str(form.get("seen_review", ""))
         problems = []
         if decision not in ("approve", "reject"):
             problems.append("choose approve or reject")
@@ -317,12 +396,28 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             codes = []  # the form pre-ticks the pre-screen's codes; an approval carries none
         if len(comment) > MAX_COMMENT:
             problems.append(f"the comment is over {MAX_COMMENT} characters")
+        if not seen_review.isdigit():
+            problems.append("the form is incomplete: reload the page")
         if problems:
             raise HTTPException(400, "; ".join(problems))
-        db.record_review(verdict_id, reviewer=session.reviewer, decision=str(decision), reason_codes=codes,
-                         comment=comment)
-        f = parse_filter(form, prefix=FILTER_PREFIX)  # the queue the reviewer came from, for "next"
-        after = db.next_in_queue(f, after=verdict_id)
+        try:  # the queue the reviewer came from, for "next"; a mangled one is just the whole queue
+            f = parse_filter(form, prefix=FILTER_PREFIX)
+        except HTTPException:
+            f = QueueFilter()
+
+        def record() -> int | None:
+            if store.verdict(verdict_id) is None:
+                raise HTTPException(404, "no such verdict")
+            latest = db.reviews(verdict_id, limit=1)
+            if (latest[0].id if latest else 0) != int(seen_review):
+                other = latest[0]
+                raise HTTPException(409, f"{other.reviewer} recorded a decision ({other.decision}) on this verdict "
+                                         f"while it was open: reload the page to see it before deciding")
+            db.record_review(verdict_id, reviewer=session.reviewer, decision=str(decision), reason_codes=codes,
+                             comment=comment)
+            return db.next_in_queue(f, after=verdict_id)
+
+        after = await run_in_threadpool(record)
         query = urlencode(f.query(page=1))
         if after is None:
             return RedirectResponse("/queue?" + urlencode({**f.query(page=1), "done": str(verdict_id)}),
@@ -334,7 +429,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, page: int = 1):
         session = current_session(request)
-        page = max(1, min(page, 100_000))
+        page = max(1, min(page, 10_000))
         total = db.count_reviews()
         return render(request, "audit.html", session, reviews=db.reviews(limit=100, offset=(page - 1) * 100),
                       page=page, pages=max(1, -(-total // 100)), total=total)
@@ -365,5 +460,4 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": f'attachment; filename="zizhi-decisions-{stamp}.csv"'})
 
-    templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=2, sort_keys=True)
     return app

@@ -82,6 +82,9 @@ event.listen(reviews, "after_create", DDL(
 event.listen(reviews, "after_create", DDL(
     "CREATE TRIGGER reviews_append_only BEFORE UPDATE OR DELETE ON reviews "
     "FOR EACH ROW EXECUTE FUNCTION reviews_append_only()").execute_if(dialect="postgresql"))
+event.listen(reviews, "after_create", DDL(  # row triggers do not see TRUNCATE
+    "CREATE TRIGGER reviews_no_truncate BEFORE TRUNCATE ON reviews "
+    "FOR EACH STATEMENT EXECUTE FUNCTION reviews_append_only()").execute_if(dialect="postgresql"))
 
 NAME_RE = re.compile(r"^[\w.-]{1,64}$")
 PAGE_SIZE = 50
@@ -138,9 +141,11 @@ class QueueFilter(BaseModel):
     decision: Literal["approve", "reject", "review"] | None = Field(None, description="Pre-screen decision")
     category: str | None = Field(None, max_length=64)
     reason: str | None = Field(None, description="A SPEC §5 code among the verdict's reasons")
-    date_from: dt.date | None = Field(None, description="Verdicts made on or after this day (UTC)")
-    date_to: dt.date | None = Field(None, description="Verdicts made on or before this day (UTC)")
-    page: int = Field(1, ge=1, le=100_000)
+    date_from: dt.date | None = Field(None, ge=dt.date(2000, 1, 1), le=dt.date(2999, 12, 31),
+                                      description="Verdicts made on or after this day (UTC)")
+    date_to: dt.date | None = Field(None, ge=dt.date(2000, 1, 1), le=dt.date(2999, 12, 31),
+                                    description="Verdicts made on or before this day (UTC)")
+    page: int = Field(1, ge=1, le=10_000)
 
     @field_validator("decision", "category", "reason", "date_from", "date_to", mode="before")
     @classmethod

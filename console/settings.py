@@ -16,6 +16,8 @@ class ConsoleSettings(BaseSettings):
     session_idle_minutes: int = Field(120, ge=1, description="A session unused this long is closed")
     session_lifetime_hours: int = Field(12, ge=1, description="A session is closed this long after login")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (set when served over HTTPS)")
+    public_origin: str | None = Field(None, description="Origin reviewers' browsers use, e.g. https://review.example; "
+                                                        "set behind a proxy (POSTs from any other origin are refused)")
     login_max_failures: int = Field(5, ge=1, description="Failed logins per name before it is locked out")
     login_lockout_minutes: int = Field(15, ge=1, description="The window (and the lockout) for failed logins")
     rendered_documents: int = Field(32, ge=1, description="Decoded documents kept in memory for page images")

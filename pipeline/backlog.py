@@ -158,8 +158,16 @@ def copy_submission(folder: Path, content_hash: str, *, max_file_bytes: int = 50
     longer holds the content that was verified (a re-upload in between: its own run will keep that).
 
     Files are read once and hashed from the bytes kept, so what is stored is exactly what matches.
+    A folder or file gone since (moved, cleaned up) also gives None: the verdict is stored without copies.
     """
-    folder = Path(folder)
+    try:
+        return _read_copy(Path(folder), content_hash, max_file_bytes)
+    except OSError as e:
+        log.warning("no copy kept of %s: %s", folder, e)
+        return None
+
+
+def _read_copy(folder: Path, content_hash: str, max_file_bytes: int) -> SubmissionCopy | None:
     data = (folder / SUBMISSION_FILE).read_bytes()
     h = _ContentHash(data)
     raw = _parse_submission(data)

@@ -17,7 +17,8 @@ Tables:
   second verdict for the same content impossible, even if two runs race past their claims.
 
 - `files`: the store's own copy of every file a verdict was made from (submission JSON, documents,
-  product images), by sha256 — one row however many verdicts use it. The reviewer console serves
+  product images), by sha256 — one row however many verdicts use it — kept just after the verdict
+  (best effort: a verdict is never lost for its copies). The reviewer console serves
   pages from these copies only, never from a path: the inbox may have moved on or been cleaned.
 - `verdict_files`: which copies belong to a verdict (its role, its position, its name as written).
 - `verdict_facts`: what the review queue filters on (category, brand, shop company, reason codes),
@@ -31,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import socket
 from collections.abc import Iterable, Iterator, Sequence
@@ -56,10 +58,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -113,7 +116,7 @@ verdict_files = Table(
 verdict_facts = Table(
     "verdict_facts", metadata,
     Column("verdict_id", Integer, primary_key=True),
-    Column("category", String(64), nullable=False, index=True),
+    Column("category", Text, nullable=False, index=True),
     Column("brand", Text),
     Column("shop_company", Text, nullable=False, default=""),
     Column("reason_codes", Text, nullable=False, default=""),  # " CODE1 CODE2 ": LIKE '% CODE %' finds one
@@ -364,10 +367,13 @@ class Store:
     def record_verdict(self, key: Key, *, verdict_json: str, decision: str, checked_on: dt.date,
                        versions: dict, owner: str, folder: str = "", flow_run_id: str | None = None,
                        copy: SubmissionCopy | None = None, reason_codes: Sequence[str] = ()) -> bool:
-        """Store the verdict (and its files' copies, when given) and mark its claim done, in one transaction.
+        """Store the verdict (with the facts the queue filters on) and mark its claim done, in one
+        transaction; then keep the copies of its files, when given, in another.
 
         Returns False when a verdict for this content is already stored (it is kept; this one is
         dropped), so calling it twice, or from two racing runs, leaves exactly one.
+
+        The copies are for the console: a failure to keep them is logged and never costs the verdict.
         """
         now = utcnow()
         try:
@@ -377,16 +383,40 @@ class Store:
                     decision=decision, checked_on=checked_on, verdict_json=verdict_json,
                     versions_json=json.dumps(versions, ensure_ascii=False, sort_keys=True),
                     flow_run_id=flow_run_id, created_at=now)).inserted_primary_key[0]
-                if copy is not None:
-                    self._keep_copy(conn, verdict_id, copy, reason_codes, now)
+                conn.execute(verdict_facts.insert().values(verdict_id=verdict_id, **_facts(copy, reason_codes)))
                 self._finish(conn, key, owner, now, state=DONE, error=None, permanent=False, folder=folder)
-            return True
         except IntegrityError:
+            if not self._has_verdict(key):
+                raise  # not the unique verdict key: a real error, for the caller's retries
             with self.engine.begin() as conn:  # the verdict is there: the claim is done whoever held it
                 conn.execute(update(claims).where(
                     claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash)
                     .values(state=DONE, finished_at=now, error=None))
             return False
+        if copy is not None:
+            try:
+                self._keep_copy(verdict_id, copy, now)
+            except SQLAlchemyError as e:
+                log.warning("verdict %s of %s stored, but not its files' copies: %s", verdict_id,
+                            key.submission_id, e)
+        return True
+
+    def _has_verdict(self, key: Key) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(verdicts.c.id).where(
+                verdicts.c.submission_id == key.submission_id,
+                verdicts.c.content_hash == key.content_hash)).first() is not None
+
+    def _keep_copy(self, verdict_id: int, copy: SubmissionCopy, now: dt.datetime) -> None:
+        entries = [("submission", "submission.json", copy.submission_json), *copy.files]
+        with self.engine.begin() as conn:
+            for position, (role, name, data) in enumerate(entries):
+                digest = hashlib.sha256(data).hexdigest()
+                # Two runs may keep the same file at once (one licence, many shops): the loser's insert is a no-op.
+                conn.execute(_insert_ignoring_duplicates(conn, files).values(
+                    sha256=digest, size=len(data), data=data, created_at=now))
+                conn.execute(verdict_files.insert().values(verdict_id=verdict_id, position=position, role=role,
+                                                           name=_clean(name), sha256=digest))
 
     def record_failure(self, key: Key, error: str, *, owner: str, permanent: bool, folder: str = "") -> int:
         """Mark the claim failed with its reason (a failure with no claim yet gets one)."""
@@ -407,20 +437,6 @@ class Store:
             return 1
         except IntegrityError:
             return 0  # someone else holds or finished it: leave their record alone
-
-    def _keep_copy(self, conn, verdict_id: int, copy: SubmissionCopy, reason_codes: Sequence[str],
-                   now: dt.datetime) -> None:
-        entries = [("submission", "submission.json", copy.submission_json), *copy.files]
-        for position, (role, name, data) in enumerate(entries):
-            digest = hashlib.sha256(data).hexdigest()
-            if conn.execute(select(files.c.sha256).where(files.c.sha256 == digest)).first() is None:
-                conn.execute(files.insert().values(sha256=digest, size=len(data), data=data, created_at=now))
-            conn.execute(verdict_files.insert().values(verdict_id=verdict_id, position=position, role=role,
-                                                       name=name, sha256=digest))
-        codes = " ".join(dict.fromkeys(reason_codes))
-        conn.execute(verdict_facts.insert().values(
-            verdict_id=verdict_id, category=copy.category, brand=copy.brand, shop_company=copy.shop_company,
-            reason_codes=f" {codes} " if codes else ""))
 
     def _finish(self, conn, key: Key, owner: str, now: dt.datetime, **values) -> None:
         result = conn.execute(update(claims).where(
@@ -475,6 +491,27 @@ class Store:
             for c in (Claim(**row._mapping) for row in conn.execute(select(claims))):
                 out[c.state] = out.get(c.state, 0) + 1
         return out
+
+
+def _clean(text: str | None) -> str | None:
+    """Merchant text as a database column takes it: PostgreSQL refuses NUL characters."""
+    return text.replace("\x00", "") if text is not None else None
+
+
+def _facts(copy: SubmissionCopy | None, reason_codes: Sequence[str]) -> dict:
+    codes = " ".join(dict.fromkeys(reason_codes))
+    return {"category": _clean(copy.category) if copy else "", "brand": _clean(copy.brand) if copy else None,
+            "shop_company": _clean(copy.shop_company) if copy else "", "reason_codes": f" {codes} " if codes else ""}
+
+
+def _insert_ignoring_duplicates(conn, table: Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"the verdict store runs on SQLite or PostgreSQL, not {conn.dialect.name}")
+    return insert(table).on_conflict_do_nothing()
 
 
 def _stored(m) -> StoredVerdict:

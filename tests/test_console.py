@@ -213,7 +213,8 @@ def test_queue_today_date_filter_keeps_todays_verdicts(env):
 
 
 @pytest.mark.parametrize("query", [{"reason": "NOT_A_CODE"}, {"decision": "maybe"}, {"date_from": "yesterday"},
-                                   {"page": "0"}, {"status": "everything"}])
+                                   {"page": "0"}, {"status": "everything"}, {"date_to": "9999-12-31"},
+                                   {"reason": "%"}])
 def test_queue_refuses_a_bad_filter_with_a_clear_message(env, query):
     r = logged_in(env).get("/queue", params=query)
     assert r.status_code == 400 and "bad filter" in r.text
@@ -280,12 +281,14 @@ def test_page_image_is_the_stored_copy_as_jpeg(env):
     "/static/../app.py",
     "/verdicts/999",
     "/verdicts/..%2F..%2Fetc%2Fpasswd",
+    "/verdicts/99999999999999999999",
+    "/verdicts/abc<script>",
 ])
 def test_traversal_and_unknown_ids_find_nothing(env, path):
     client = logged_in(env)
     r = client.get(path.format(vid=env["ids"]["review"]))
-    assert r.status_code in (404, 422)
-    assert "root:" not in r.text and "import" not in r.text
+    assert r.status_code == 404
+    assert "root:" not in r.text and "import" not in r.text and "<script>" not in r.text
 
 
 def test_static_files_are_served_without_login(env):
@@ -297,7 +300,8 @@ def test_static_files_are_served_without_login(env):
 
 def _decision_form(client, vid, **fields):
     page = client.get(f"/verdicts/{vid}")
-    return {"csrf_token": csrf_of(page.text), **fields}
+    seen = re.search(r'name="seen_review" value="(\d+)"', page.text).group(1)
+    return {"csrf_token": csrf_of(page.text), "seen_review": seen, **fields}
 
 
 def test_decision_is_appended_and_opens_the_next_in_queue(env):
@@ -457,3 +461,89 @@ def test_a_file_used_by_many_verdicts_is_stored_once(env):
         links = conn.execute(text("SELECT COUNT(*) FROM verdict_files")).scalar_one()
     assert (files, links) == (1 + 3, 3 * 2)  # one page image + three submission JSONs; two links each
 
+
+
+# --- abuse: bodies, tokens, races ------------------------------------------------------------------
+
+def test_multipart_and_oversized_bodies_are_refused_before_parsing(env):
+    client = env["client"]
+    r = client.post("/login", files={"upload": ("x.bin", b"\0" * 1000)}, data={"name": "alice"})
+    assert r.status_code == 415
+    r = client.post("/login", content=b"name=" + b"a" * 70_000,
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+    def chunks():  # no Content-Length: counted as it streams
+        for _ in range(20):
+            yield b"a" * 8192
+
+    r = client.post("/login", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+
+def test_a_non_ascii_csrf_token_is_a_refusal_not_a_crash(env):
+    client = env["client"]
+    client.get("/login")
+    assert client.post("/login", data={"name": "alice", "password": PASSWORD, "csrf_token": "令牌"}).status_code == 403
+    logged_in(env)
+    assert client.post("/logout", data={"csrf_token": "令牌"}).status_code == 403
+
+
+def test_origin_null_is_refused_and_a_public_origin_is_honoured(env):
+    client, vid = logged_in(env), env["ids"]["review"]
+    form = _decision_form(client, vid, decision="approve")
+    assert client.post(f"/verdicts/{vid}/decision", data=form, headers={"Origin": "null"}).status_code == 403
+    proxied = TestClient(create_app(env["url"], ConsoleSettings(public_origin="https://review.example")),
+                         follow_redirects=False)
+    page = proxied.get("/login")
+    data = {"name": "alice", "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    assert proxied.post("/login", data=data, headers={"Origin": "http://testserver"}).status_code == 403
+    assert proxied.post("/login", data=data, headers={"Origin": "https://review.example"}).status_code == 303
+
+
+def test_a_decision_made_meanwhile_by_another_reviewer_is_not_silently_followed(env):
+    client, vid = logged_in(env), env["ids"]["review"]
+    form = _decision_form(client, vid, decision="approve", comment="mine")
+    env["db"].record_review(vid, reviewer="bob", decision="reject", reason_codes=["EXPIRED"], comment="bob's")
+    r = client.post(f"/verdicts/{vid}/decision", data=form)
+    assert r.status_code == 409 and "bob recorded a decision (reject)" in r.text
+    assert [x.comment for x in env["db"].reviews(vid)] == ["bob's"]
+
+
+def test_a_mangled_queue_filter_does_not_cost_the_decision(env):
+    client, vid = logged_in(env), env["ids"]["review"]
+    form = _decision_form(client, vid, decision="approve", queue_reason="NOPE")
+    r = client.post(f"/verdicts/{vid}/decision", data=form)
+    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{env['ids']['reject']}"
+    assert len(env["db"].reviews(vid)) == 1
+
+
+def test_bad_page_numbers_in_the_audit_trail_are_a_plain_400(env):
+    r = logged_in(env).get("/audit", params={"page": "x"})
+    assert r.status_code == 400 and "detail" not in r.text
+
+
+def test_login_page_shows_no_text_from_the_link(env):
+    r = env["client"].get("/login", params={"error": "Call IT on 555-0100 with your password"})
+    assert "555-0100" not in r.text
+
+
+def test_facts_are_kept_without_copies_and_merchant_text_is_made_storable(env):
+    store = env["store"]
+    assert store.record_verdict(Key("SUB-NOCOPY", "h"), verdict_json=Verdict(
+        submission_id="SUB-NOCOPY", decision="review", checked_on=dt.date(2026, 11, 27)).model_dump_json(),
+        decision="review", checked_on=dt.date(2026, 11, 27), versions={}, owner=current_owner(),
+        reason_codes=["UNCLASSIFIED"])
+    rows, _ = env["db"].queue(QueueFilter(reason="UNCLASSIFIED"))
+    assert [r.submission_id for r in rows] == ["SUB-NOCOPY"]
+    copy = SubmissionCopy(b"{}", "c" * 300, "牌\x00", "公司\x00名", [("document", "a\x00.png", b"x")])
+    assert store.record_verdict(Key("SUB-NUL", "h"), verdict_json="{}", decision="review",
+                                checked_on=dt.date(2026, 11, 27), versions={}, owner=current_owner(), copy=copy)
+    vid = store.verdicts("SUB-NUL")[0].id
+    facts = env["db"].facts(vid)
+    assert (facts["brand"], facts["shop_company"], len(facts["category"])) == ("牌", "公司名", 300)
+    assert [f.name for f in store.stored_files(vid)] == ["submission.json", "a.png"]
+
+
+def test_no_copy_when_the_folder_is_gone(tmp_path):
+    assert bl.copy_submission(tmp_path / "moved-away", "0" * 64) is None

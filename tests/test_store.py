@@ -268,7 +268,7 @@ def test_console_store_on_postgresql():
     assert db.decision_counts(QueueFilter()) == {"review": 1, "reject": 1, "approve": 0}
     db.record_review(first, reviewer="alice", decision="reject", reason_codes=["EXPIRED"], comment="pg")
     assert db.next_in_queue(QueueFilter()) != first
-    for statement in ("UPDATE reviews SET decision = 'approve'", "DELETE FROM reviews"):
+    for statement in ("UPDATE reviews SET decision = 'approve'", "DELETE FROM reviews", "TRUNCATE reviews"):
         with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
             conn.execute(text(statement))
     assert [r.comment for r in db.reviews(first)] == ["pg"]
