@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from extractors.layout import LabelHit, Row, Value, find_labels, group_rows, value_after
-from extractors.text import chinese_punctuation, scope_punctuation
+from extractors.text import chinese_punctuation, scope_text
 from extractors.types import ExtractedField, Extraction, OcrLine
 from extractors.values import (
     COMPANY_END,
@@ -102,7 +102,8 @@ def extract(lines: list[OcrLine]) -> Extraction:
 
     scope = value_of("scope", max_rows=16)
     if scope is not None:
-        out.fields["scope"] = field_from_value(scope, scope_punctuation(scope.text))
+        text = scope_text([span.text for span in scope.spans], business_licence=True)
+        out.fields["scope"] = field_from_value(scope, text)
     return out
 
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.layout import LabelHit, Value, find_labels, group_rows, value_after
-from extractors.text import chinese_punctuation, scope_punctuation
+from extractors.text import chinese_punctuation, scope_text
 from extractors.types import ExtractedField, Extraction, OcrLine
 from extractors.values import (
     COMPANY_END,
@@ -204,9 +204,11 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
             out.fields["valid_until"] = field_from_value(value, end if isinstance(end, str) else end.isoformat())
     elif kind == "text":
         # a label's qualifier printed after it, e.g. 产品名称（中文）：
-        cleaned = TEXT_LEAD.sub("", chinese_punctuation(text.strip("：: ")))
         if name == "scope":
-            cleaned = scope_punctuation(cleaned)
+            first, *rest = [s.text for s in value.spans]
+            cleaned = scope_text([TEXT_LEAD.sub("", chinese_punctuation(first.strip("：: ")))] + rest)
+        else:
+            cleaned = TEXT_LEAD.sub("", chinese_punctuation(text.strip("：: ")))
         if cleaned:
             out.fields[name] = field_from_value(value, cleaned)
     elif kind == "brand":

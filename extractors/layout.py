@@ -79,12 +79,23 @@ class Value:
         return out
 
 
+# A character or two read with almost no confidence is a seal's stroke or background texture,
+# not print: between the characters of a label (`名 2 称`) it would hide the label.
+SPECKLE_MAX_CHARS = 2
+SPECKLE_MAX_CONFIDENCE = 0.2
+
+
+def is_speckle(line: OcrLine) -> bool:
+    return len(line.text.strip()) <= SPECKLE_MAX_CHARS and line.confidence < SPECKLE_MAX_CONFIDENCE
+
+
 def group_rows(lines: list[OcrLine]) -> list[Row]:
     """Lines whose centres lie within about half a text line of each other share a row.
 
     Centres, not extents: a box that stacks two label characters vertically (`名` over `类`)
-    would otherwise glue two rows together.
+    would otherwise glue two rows together. Speckle is left out (see `is_speckle`).
     """
+    lines = [ln for ln in lines if not is_speckle(ln)]
     flat = [ln.height for ln in lines if ln.right - ln.left > ln.height]
     unit = float(np.median(flat)) if flat else (float(np.median([ln.height for ln in lines])) if lines else 1.0)
     rows: list[Row] = []
@@ -166,27 +177,43 @@ def find_labels(rows: list[Row], labels: dict[str, list[str]], *, anywhere: froz
 
 
 def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[LabelHit]) -> list[LabelHit]:
-    """Two-character labels printed wide apart (`名　　称`) whose first character OCR lost or
-    merged with the label below it (a stacked `名类` box): the second character starts a line
-    (`称上海某某有限公司`) and a short line just left of it holds the first character."""
+    """Labels printed wide apart whose characters OCR split, lost or merged: a two-character
+    label (`名　　称`) whose first character was lost or merged with the label below it (a
+    stacked `名类` box) — the second character starts a line (`称上海某某有限公司`) and a short
+    line just left of it holds the first character; `住` or `所` alone with the value beside it;
+    a longer spread-out label without its first character (`营　项　目`)."""
     pairs = {lab: fld for fld, labs in labels.items() for lab in labs if len(lab) == 2}
+    longer = sorted(((lab, fld) for fld, labs in labels.items() for lab in labs if len(lab) >= 3),
+                    key=lambda t: -len(t[0]))
     taken = {(h.row_index, h.start) for h in hits}
     all_lines = [ln for row in rows for ln in row.lines]
     extra = []
     for ri, row in enumerate(rows):
         for start in sorted(row.boundaries):
             if start >= len(row.text) or (ri, start) in taken or any(
-                    h.row_index == ri and h.start <= start < h.end for h in hits):
+                    h.row_index == ri and h.start <= start < h.end for h in hits + extra):
                 continue
             li, ci = row.owners[start]
             line = row.lines[li]
             if ci > 1:
                 continue  # only at the start of an OCR line
             lone = line.text.strip()
+            apart = li == 0 or line.left - row.lines[li - 1].right > 2 * line.height
+            headless = _headless_spread_label(row, li, longer) if apart else None
+            if headless is not None:
+                lab, fld = headless
+                extra.append(LabelHit(fld, lab, ri, start, start + len(lab) - 1))
+                continue
             if len(lone) == 1 and li + 1 < len(row.lines):
                 # `住` alone, its `所` lost (faded, under a seal), the value next on the row
                 fld = next((f for lab, f in pairs.items() if lab[0] == lone), None)
                 if fld is not None:
+                    extra.append(LabelHit(fld, lone, ri, start, start + 1))
+                    continue
+                # `所` alone, its `住` lost: only where a label can start, apart from the text
+                # before it on the row (a lone `号` inside `第 123 号` is no label).
+                fld = next((f for lab, f in pairs.items() if lab[1] == lone), None)
+                if fld is not None and apart:
                     extra.append(LabelHit(fld, lone, ri, start, start + 1))
                     continue
             for lab, fld in pairs.items():
@@ -203,6 +230,18 @@ def _split_label_hits(rows: list[Row], labels: dict[str, list[str]], hits: list[
                     continue
                 break
     return extra
+
+
+def _headless_spread_label(row: Row, li: int, labels: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """A label of three or more characters printed spread out (`经　营　项　目`), one OCR line
+    per character, whose first character was lost (faded, under a seal): lines `li`, `li`+1, …
+    hold the rest of it one character each, and text follows on the row. (label, field) or None."""
+    for lab, fld in labels:
+        rest = lab[1:]
+        chars = [ln.text.strip() for ln in row.lines[li:li + len(rest)]]
+        if chars == list(rest) and li + len(rest) < len(row.lines):
+            return lab, fld
+    return None
 
 
 def _gap_end(row: Row, start: int, end: int, gap_heights: float = 2.0, *, after_label: bool = False) -> int:
@@ -278,6 +317,10 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
             break  # the next label in this column: the value has ended
         if nxt.x_of(s) < value_left - 2.5 * row.height:
             break  # starts far left of the value: another block of the page
+        if nxt.x_of(s) > value_left + 6 * row.height:
+            # A wrapped value goes on at its own left margin; text that starts far to the right
+            # of it is another block (a seal's caption, the issue date beside the last line).
+            break
         spans.append(Span(nxt, s, e))
         last_bottom = nxt.bottom
         rows_used += 1

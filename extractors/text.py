@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from rapidfuzz.distance import Levenshtein
 
 # Certificates print Chinese (full-width) punctuation; OCR returns either form. Convert the
 # half-width forms, except where they sit between digits (1-2层, 5000.0000万元, 10:30).
@@ -25,11 +30,121 @@ def chinese_punctuation(text: str) -> str:
     return "".join(out)
 
 
-_SCOPE_COLON = re.compile(r"(?<!项目)[:：]")
+_SCOPE_COLON = re.compile(r"(?<!项目)(?<!项目是)[:：]")
 
 
 def scope_punctuation(text: str) -> str:
     """A business scope (经营范围) is a list: items end with ；, sentences with 。. The only colons
-    follow 许可项目 / 一般项目; OCR reads the small ； as ： and the 。 as a dot."""
+    follow a heading (许可项目 / 一般项目, 一般经营项目是); OCR reads the small ； as ： and the
+    。 as a dot."""
     text = _SCOPE_COLON.sub("；", chinese_punctuation(text))
     return text.replace("·", "。").replace("•", "。")
+
+
+OPENERS = {"（": "）", "〔": "〕", "［": "］", "【": "】"}
+CLOSERS = {close: open_ for open_, close in OPENERS.items()}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# 许可项目：… 一般项目：… — each heading starts a sentence, so what precedes it ends with 。
+_HEADING = re.compile(r"(?<=.)[，；、]?(?=(?:许可|一般)(?:经营)?项目(?:是)?[：:])")
+
+
+def scope_text(line_texts: list[str], *, business_licence: bool = False) -> str:
+    """The scope as printed, from the texts of its wrapped lines (top to bottom).
+
+    Chinese typesetting hangs punctuation at the end of a full line, past the margin, where the
+    detector often leaves it out: the ；, 。 or ） that ended a line is then missing. Where a line
+    ends is known, so what the grammar of a scope requires there is put back:
+    - a bracket that opens the next line right after one closing this one starts a sentence
+      (`…除外）` / `（依法须经…`): the 。 between them was lost;
+    - a qualifier of the form （除…） or （仅…） ends its item (互联网销售（除销售需要许可的商品）,
+      食品销售（仅销售预包装食品）), so a line ending with one and followed by more items lost
+      its ； (business licences only: older food-licence items put a qualifier mid-item,
+      预包装食品（含冷藏冷冻食品）销售).
+    Then, over the whole text: headings end the sentence before them, brackets balance, the
+    prescribed closing remarks are restored, and (business licences) the scope ends with a full
+    stop or its closing remark.
+    """
+    pieces = [scope_punctuation(t) for t in line_texts if t]
+    text = pieces[0] if pieces else ""
+    for nxt in pieces[1:]:
+        if text.endswith("）") and nxt.startswith("（"):
+            text += "。"
+        elif business_licence and text.endswith("）") and _CJK.match(nxt) and _closing_qualifier(text):
+            text += "；"
+        text += nxt
+    text = _HEADING.sub("。", text)
+    text = text.replace("。。", "。")
+    text = _balance_brackets(text)
+    text = _restore_remarks(text)
+    if business_licence and text and not text.endswith("。") and not _ends_with_remark(text):
+        text += "。"
+    return text
+
+
+def _closing_qualifier(text: str) -> bool:
+    """Does `text` end with a bracketed qualifier that closes an item, （除…） or （仅…）?"""
+    start = _matching_open(text, len(text) - 1)
+    return start is not None and text[start + 1:start + 2] in ("除", "仅")
+
+
+def _matching_open(text: str, close_at: int) -> int | None:
+    depth = 0
+    for i in range(close_at, -1, -1):
+        if text[i] in CLOSERS:
+            depth += 1
+        elif text[i] in OPENERS:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _ends_with_remark(text: str) -> bool:
+    """A scope may end with a bracketed sentence of its own (…货物进出口。（依法须经…活动））."""
+    if not text.endswith("）"):
+        return False
+    start = _matching_open(text, len(text) - 1)
+    return start is not None and (start == 0 or text[start - 1] == "。")
+
+
+def _balance_brackets(text: str) -> str:
+    """Brackets in a scope nest and close. OCR reads a 〔〕 as （）, and drops a closing bracket at
+    the end of a line: a closer that does not match the innermost open bracket is that bracket's
+    closer, and brackets still open at the end are closed there."""
+    out, stack = [], []
+    for ch in text:
+        if ch in OPENERS:
+            stack.append(ch)
+        elif ch in CLOSERS and stack:
+            ch = OPENERS[stack.pop()]
+        out.append(ch)
+    out.extend(OPENERS[o] for o in reversed(stack))
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _remarks() -> tuple[str, ...]:
+    data = yaml.safe_load(Path(__file__).with_name("scope_remarks.yaml").read_text(encoding="utf-8"))
+    return tuple(data["remarks"])
+
+
+def _restore_remarks(text: str) -> str:
+    """Replace a bracketed sentence that reads within a few characters of a prescribed closing
+    remark with the remark (OCR errors in boilerplate say nothing about the licence), and end the
+    sentence before it with 。 (lost or read as ， when the remark follows on the same line)."""
+    for start in [i for i, ch in enumerate(text) if ch == "（"]:
+        for remark in _remarks():
+            # The remark as read may be a character or two longer or shorter; it ends at a ）.
+            ends = [e for e in range(start + len(remark) - 2, min(len(text), start + len(remark) + 2) + 1)
+                    if text[e - 1] == "）"]
+            if not ends:
+                continue
+            distance, stop = min((Levenshtein.distance(text[start:e], remark), e) for e in ends)
+            if distance > max(2, len(remark) // 8):
+                continue
+            before = text[:start]
+            if before and not before.endswith("。"):
+                before = before.rstrip("，；、") + "。"
+            if distance or before != text[:start]:
+                return _restore_remarks(before + remark + text[stop:])
+    return text
