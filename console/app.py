@@ -243,8 +243,9 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     def render(request: Request, name: str, session: Session | None, status_code: int = 200, **context):
         return templates.TemplateResponse(request, name, {"session": session, **context}, status_code=status_code)
 
-    def set_cookie(response: Response, key: str, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="strict",
+    def set_cookie(response: Response, key: str, value: str, max_age: int | None = None,
+                   samesite: str = "strict") -> None:
+        response.set_cookie(key, value, max_age=max_age, httponly=True, samesite=samesite,
                             secure=settings.secure_cookies, path="/")
 
     def parse_filter(data, prefix: str = "") -> QueueFilter:
@@ -296,7 +297,10 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
 
         token = await run_in_threadpool(start_session)
         response = RedirectResponse(target, status_code=303)
-        set_cookie(response, SESSION_COOKIE, token, max_age=int(settings.session_lifetime.total_seconds()))
+        # Lax, not Strict: a link to a verdict pasted in chat opens it in the reviewer's session. Every
+        # POST still needs the session's CSRF token, and Lax never sends the cookie on another site's POST.
+        set_cookie(response, SESSION_COOKIE, token, max_age=int(settings.session_lifetime.total_seconds()),
+                   samesite="lax")
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
         return response
 
