@@ -241,6 +241,12 @@ def _headless_spread_label(row: Row, li: int, labels: list[tuple[str, str]]) -> 
         chars = [ln.text.strip() for ln in row.lines[li:li + len(rest)]]
         if chars == list(rest) and li + len(rest) < len(row.lines):
             return lab, fld
+    # ...or read as one line without its first character(s) (`定代表人`), at least three left
+    lone = re.sub(r"\s+", "", row.lines[li].text)
+    if li + 1 < len(row.lines) and len(lone) >= 3:
+        for lab, fld in labels:
+            if len(lab) > len(lone) and lab.endswith(lone):
+                return lab[len(lab) - len(lone) - 1:], fld
     return None
 
 
@@ -259,7 +265,7 @@ def _gap_end(row: Row, start: int, end: int, gap_heights: float = 2.0, *, after_
         li = row.owners[offset][0]
         if last_line is not None and li != last_line:
             gap = row.lines[li].left - row.lines[last_line].right
-            if gap > gap_heights * row.height:
+            if gap > gap_heights * min(row.height, row.lines[last_line].height):
                 return offset
         last_line = li
     return end
@@ -282,8 +288,11 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     # label (a portrait licence's 统一社会信用代码 at top right) bounds nothing.
     xs = [(h, rows[h.row_index].x_of(h.start)) for h in hits]
     # Labels below do not bound it: a block under the value (发证机关, 签发人) is not a column.
+    # A label starts the next column only to the right of where this label ends: the tail of a
+    # spread label above (`所` of 住　　所, printed flush right) lines up inside a long label.
+    label_end = row.x_of(hit.end - 1) + 0.5 * row.height
     column_starts = [x for h, x in xs
-                     if 0 <= hit.row_index - h.row_index <= 2 and x > left + 4 * row.height
+                     if 0 <= hit.row_index - h.row_index <= 2 and x > max(left + 4 * row.height, label_end)
                      and any(0 < abs(h2.row_index - h.row_index) <= 3 and abs(x2 - x) < row.height
                              for h2, x2 in xs)]
     right = min(column_starts, default=float("inf"))
@@ -293,6 +302,7 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
     start = hit.end
     while start < end and LEADING_JUNK.match(row.text[start]):
         start += 1
+    reach_end = end
     end = _gap_end(row, start, end, after_label=True)
     spans = [Span(row, start, end)] if end > start else []
     if not spans:
@@ -300,6 +310,16 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
         # it. Continuation rows would only collect whatever text lies below.
         return Value(spans, hit.label, row)
     value_left = row.x_of(start)
+    # How far the label's row reaches in the value's column, past a blank that cut the value
+    # there (a seal over the middle of a wide scope leaves its lines in two pieces).
+    # Only where the column is bounded on the right (the next column's labels, the next label on
+    # the row): otherwise the far piece may be a block of its own (a notes column).
+    bounded = right < float("inf") or bool(same_row)
+    reach = row.lines[row.owners[reach_end - 1][0]].right if bounded else value_left
+    cut_left = row.x_of(end) if end < reach_end else None
+    # Label and value in one OCR line (`经营范围：…`): an old-format licence wraps such a value
+    # back to the label's own left margin.
+    inline = row.owners[hit.start][0] == row.owners[start][0]
     rows_used = 1
     ri = hit.row_index + 1
     last_bottom = row.bottom
@@ -313,14 +333,27 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
             continue
         s, e = in_column[0], in_column[-1] + 1
         e = _gap_end(nxt, s, e)
+        if any(h.row_index == ri and h.start <= s < h.end for h in hits):
+            break  # the tail of a label (`人` of a spread 法定代表人) strays into the column
         if any(h.row_index == ri and s <= h.start < e for h in hits):
             break  # the next label in this column: the value has ended
-        if nxt.x_of(s) < value_left - 2.5 * row.height:
-            break  # starts far left of the value: another block of the page
-        if nxt.x_of(s) > value_left + 6 * row.height:
-            # A wrapped value goes on at its own left margin; text that starts far to the right
-            # of it is another block (a seal's caption, the issue date beside the last line).
+        li, ci = nxt.owners[s]
+        if ci > 0 and nxt.lines[li].left < left - 1.0 * row.height:
+            # The row's first text in the column is the end of an OCR line that begins left of
+            # it, in the labels' column: a label (its head lost or not read as one) and its value.
             break
+        x = nxt.x_of(s)
+        if x < value_left - 2.5 * row.height and not (inline and abs(x - left) <= row.height):
+            break  # starts far left of the value: another block of the page
+        if x > value_left + 6 * row.height and x >= reach - row.height:
+            # A wrapped value goes on at its own left margin; text that starts far to the right
+            # of it, beyond where the label's row ends, is another block (a seal's caption, the
+            # issue date beside the last line). Under the label's row, it is the value's own
+            # lines broken by a blank (a seal over their middle).
+            break
+        if cut_left is not None and x >= cut_left - row.height and len(spans) == 1:
+            # ...and the label's row was cut at that same blank: its far piece is the value's too
+            spans[0] = Span(row, start, reach_end)
         spans.append(Span(nxt, s, e))
         last_bottom = nxt.bottom
         rows_used += 1

@@ -46,6 +46,9 @@ CLOSERS = {close: open_ for open_, close in OPENERS.items()}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # 许可项目：… 一般项目：… — each heading starts a sentence, so what precedes it ends with 。
 _HEADING = re.compile(r"(?<=.)[，；、]?(?=(?:许可|一般)(?:经营)?项目(?:是)?[：:])")
+# What a sentence that OCR left without its 。 may end with: a character or a closing bracket.
+# After other punctuation (。．.，；、：…) a 。 would be stacked onto what is printed.
+_SENTENCE_END = re.compile(r"[\u4e00-\u9fff）)]")
 
 
 def scope_text(line_texts: list[str], *, business_licence: bool = False) -> str:
@@ -60,25 +63,43 @@ def scope_text(line_texts: list[str], *, business_licence: bool = False) -> str:
       食品销售（仅销售预包装食品）), so a line ending with one and followed by more items lost
       its ； (business licences only: older food-licence items put a qualifier mid-item,
       预包装食品（含冷藏冷冻食品）销售).
-    Then, over the whole text: headings end the sentence before them, brackets balance, the
-    prescribed closing remarks are restored, and (business licences) the scope ends with a full
-    stop or its closing remark.
+    Then, over the whole text: a heading within a line ends the sentence before it (OCR drops
+    the small 。 before 一般项目; a heading that starts a line may follow a paragraph that ends
+    without one, so nothing is added there), brackets balance, the prescribed closing remarks
+    are restored, and (business licences) a scope that ends on a bare character lost its 。.
+    A 。 is never added after punctuation that was read (。）】」，；、 …): what is printed stays.
     """
     pieces = [scope_punctuation(t) for t in line_texts if t]
     text = pieces[0] if pieces else ""
+    breaks = set()  # offsets in `text` where a new line starts
     for nxt in pieces[1:]:
         if text.endswith("）") and nxt.startswith("（"):
             text += "。"
         elif business_licence and text.endswith("）") and _CJK.match(nxt) and _closing_qualifier(text):
             text += "；"
+        breaks.add(len(text))
         text += nxt
-    text = _HEADING.sub("。", text)
+    text = _HEADING.sub(lambda m: _heading_stop(text, m, breaks), text)
     text = text.replace("。。", "。")
+    # Read to the end of a line that ends on a bare character: the last line lost what hung past
+    # the margin (its 。, or the ） and 。 of a qualifier left open). Whatever else it ends with —
+    # a 。, a bracket, a comma — is what is printed.
+    bare_end = bool(text) and _CJK.fullmatch(text[-1]) is not None
     text = _balance_brackets(text)
     text = _restore_remarks(text)
-    if business_licence and text and not text.endswith("。") and not _ends_with_remark(text):
+    if business_licence and bare_end and not _ends_with_remark(text):
         text += "。"
     return text
+
+
+def _heading_stop(text: str, m: re.Match, breaks: set[int]) -> str:
+    """What goes before a heading: a ，；、 read there is the 。 misread; where nothing was read,
+    a 。 within a line (not at a line break, and not after other punctuation)."""
+    if m.group():
+        return "。"
+    if m.start() in breaks or not _SENTENCE_END.match(text[m.start() - 1]):
+        return ""
+    return "。"
 
 
 def _closing_qualifier(text: str) -> bool:
@@ -100,11 +121,12 @@ def _matching_open(text: str, close_at: int) -> int | None:
 
 
 def _ends_with_remark(text: str) -> bool:
-    """A scope may end with a bracketed sentence of its own (…货物进出口。（依法须经…活动））."""
+    """Does the scope end with a bracketed sentence of its own — a prescribed closing remark, or
+    a bracket opened after a 。 (…货物进出口。（依法须经…活动））? Nothing follows that."""
     if not text.endswith("）"):
         return False
     start = _matching_open(text, len(text) - 1)
-    return start is not None and (start == 0 or text[start - 1] == "。")
+    return start is not None and (start == 0 or text[start - 1] == "。" or text[start:] in _remarks())
 
 
 def _balance_brackets(text: str) -> str:
@@ -130,8 +152,10 @@ def _remarks() -> tuple[str, ...]:
 
 def _restore_remarks(text: str) -> str:
     """Replace a bracketed sentence that reads within a few characters of a prescribed closing
-    remark with the remark (OCR errors in boilerplate say nothing about the licence), and end the
-    sentence before it with 。 (lost or read as ， when the remark follows on the same line)."""
+    remark with the remark (OCR errors in boilerplate say nothing about the licence); a ，；、 read
+    just before it is the 。 ending the sentence there, misread, and between a ） and the remark a
+    。 was lost. After a bare character nothing is added: licences print the remark both after a
+    。 and straight after the last item (…企业管理（除依法…）)."""
     for start in [i for i, ch in enumerate(text) if ch == "（"]:
         for remark in _remarks():
             # The remark as read may be a character or two longer or shorter; it ends at a ）.
@@ -143,8 +167,12 @@ def _restore_remarks(text: str) -> str:
             if distance > max(2, len(remark) // 8):
                 continue
             before = text[:start]
-            if before and not before.endswith("。"):
+            if before and before[-1] in "，；、":
+                # the 。 ending the sentence before the remark, misread
                 before = before.rstrip("，；、") + "。"
+            elif before.endswith("）"):
+                # two brackets back to back (…的商品）（除依法…）): the small 。 between them lost
+                before += "。"
             if distance or before != text[:start]:
                 return _restore_remarks(before + remark + text[stop:])
     return text

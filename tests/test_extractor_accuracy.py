@@ -147,3 +147,98 @@ def test_imported_cosmetics_filing_names_its_domestic_responsible_person():
     out = extract_form("cosmetics_filing", lines)
     assert out.fields["holder_name"].value == "上海薇朵贸易有限公司"
     assert out.fields["product_name"].value == "薇朵兰晶透保湿精华水"
+
+
+# --- values that must not run into the rows below ---------------------------------------------
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    # a 。 is added only after a bare character: never onto punctuation that was read
+    (["从事货物进出口业务。【依法须经批准的项目，经相关部门批准后方可开展经营活动】"],
+     "从事货物进出口业务。【依法须经批准的项目，经相关部门批准后方可开展经营活动】"),
+    (["商务服务业（具体经营项目请登录公示平台查询。依法须经批准的项目，经相关部门批准后方可开展经营活动。）"],
+     "商务服务业（具体经营项目请登录公示平台查询。依法须经批准的项目，经相关部门批准后方可开展经营活动。）"),
+    (["经营范围由章程确定。属于依法须经批准的项目，"], "经营范围由章程确定。属于依法须经批准的项目，"),
+    (["XXXXXXXXXX.XXXXXXXXXX."], "XXXXXXXXXX.XXXXXXXXXX."),
+    # a heading that starts a line after a short one closing a bracket: a paragraph ends there
+    # without a 。 on many licences, so none is added
+    (["许可项目：货物进出口（具体经营项目以审批结果为准）", "一般项目：五金产品零售。"],
+     "许可项目：货物进出口（具体经营项目以审批结果为准）一般项目：五金产品零售。"),
+    # the closing remark straight after the last item, as printed
+    (["一般项目：物业管理；企业管理" + REMARK_AFTER], "一般项目：物业管理；企业管理" + REMARK_AFTER),
+    (["一般项目：五金产品零售；机械设备研发（除依法须经批准的项目外，凭营", "业执照依法自主开展经营活动）"],
+     "一般项目：五金产品零售；机械设备研发" + REMARK_AFTER),
+])
+def test_business_scope_adds_no_full_stop_that_is_not_printed(lines, expected):
+    assert scope_text(lines, business_licence=True) == expected
+
+
+def test_old_format_address_stops_at_spread_labels_and_a_watermark():
+    # 住　所 with 住 lost; below it 法　定　代　表　人 read as `定代表人` (its 人 reaching into the
+    # value's column) and 成　立　日　期 with its date half a row lower; a watermark beside
+    lines = [
+        line("企业法人营业执照", 320, 260, 1272, height=100),
+        line("注册号", 993, 434, 1127, 45), line("440300000123456", 1127, 460, 1360, 34),
+        line("称", 415, 493, 477, 56), line("佛山某某电子科技有限公司", 472, 518, 860, 44),
+        line("型", 420, 570, 470, 50), line("有限责任公司", 475, 580, 700, 40),
+        line("所", 420, 619, 473, 54), line("佛山市禅城区某某路8号3楼B1", 472, 639, 832, 39),
+        line("某某网", 933, 608, 1365, 62),
+        line("定代表人", 181, 675, 474, 60), line("陈建国", 473, 704, 570, 43),
+        line("成立日期", 138, 734, 477, 61), line("二〇一二年五月八日", 528, 767, 768, 39),
+    ]
+    out = business_licence.extract(lines)
+    assert out.fields["address"].value == "佛山市禅城区某某路8号3楼B1"
+    assert out.fields["legal_representative"].value == "陈建国"
+
+
+def test_address_continuation_stops_at_a_label_whose_tail_reaches_its_column():
+    # a small screenshot: 住　所 with 住 lost, the address wrapped to a second line, then
+    # 法定代表人 whose last character sits under the value's column
+    lines = [
+        line("营业执照", 140, 278, 350, 62),
+        line("称", 188, 378, 206, 19), line("湖州某某商贸有限公司", 211, 377, 342, 17),
+        line("型", 188, 396, 207, 21), line("有限责任公司(自然人投资或控股)", 215, 396, 360, 19),
+        line("所", 189, 416, 207, 20), line("浙江省湖州市某某县某某镇新街3号楼", 214, 415, 370, 19),
+        line("12号502", 215, 426, 250, 16),
+        line("法定代表人", 127, 434, 208, 24), line("周明", 214, 438, 249, 17),
+        line("注册资本", 126, 455, 210, 23), line("伍拾万元整", 214, 458, 269, 17),
+    ]
+    out = business_licence.extract(lines)
+    assert out.fields["address"].value == "浙江省湖州市某某县某某镇新街3号楼12号502"
+    assert out.fields["legal_representative"].value == "周明"
+
+
+def test_scope_with_a_seal_over_the_middle_of_its_lines_keeps_both_pieces():
+    # the seal hides the middle of each scope line: the right-hand pieces sit far from the left
+    # margin, but under the label's own row, in a column bounded by the next column's labels
+    lines = [
+        line("营业执照", 486, 115, 919, 105),
+        line("名", 94, 338, 127, 35), line("称", 200, 340, 237, 29), line("南京某某丝绸有限公司", 246, 343, 475, 24),
+        line("注册资本1000万元整", 805, 337, 1062, 33),
+        line("类", 94, 391, 131, 41), line("型", 200, 398, 238, 29), line("有限责任公司", 244, 398, 366, 29),
+        line("成立日期2013年09月26日", 806, 397, 1097, 33),
+        line("法定代表人", 96, 455, 241, 34), line("王某", 243, 458, 293, 28),
+        line("营业期限", 808, 452, 952, 35), line("2013年09月26日至2033年09月25日", 957, 458, 1242, 25),
+        line("经营范围", 96, 514, 234, 30), line("丝绸制品研发、设", 250, 512, 413, 29),
+        line("刺绣工艺品、其", 620, 509, 761, 33),
+        line("住", 808, 512, 844, 31), line("所", 916, 517, 950, 23), line("南京市某某区某某街24号", 957, 514, 1189, 30),
+        line("家居用品、床上", 620, 532, 761, 30),
+        line("礼品、丝织品、", 621, 556, 748, 29),
+        line("须经批准后方可开展经营活动", 257, 588, 500, 21),
+        line("登记机关", 908, 689, 1070, 35),
+    ]
+    out = business_licence.extract(lines)
+    assert out.fields["scope"].value == "丝绸制品研发、设刺绣工艺品、其家居用品、床上礼品、丝织品、须经批准后方可开展经营活动。"
+    assert out.fields["address"].value == "南京市某某区某某街24号"
+
+
+def test_old_format_scope_wraps_back_to_its_labels_margin():
+    # `经营范围：…` in one line; the next line starts under the label, not under the value
+    lines = [
+        line("企业法人营业执照", 320, 260, 1272, height=100),
+        line("称", 415, 493, 477, 56), line("佛山某某电子科技有限公司", 472, 518, 860, 44),
+        line("经营范围：电子产品、通讯设备的研发与销售；计算机软件开发；", 208, 868, 883, 29),
+        line("技术咨询服务。", 212, 893, 400, 27), line("登记机关", 998, 888, 1152, 52),
+        line("注册资本：实行注册资本认缴登记制度。", 207, 914, 632, 27),
+    ]
+    out = business_licence.extract(lines)
+    assert out.fields["scope"].value == "电子产品、通讯设备的研发与销售；计算机软件开发；技术咨询服务。"
