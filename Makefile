@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: install system-packages test-packages console console-screenshot demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
+.PHONY: install system-packages test-packages console console-screenshot bench-console demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
 
 install: $(VENV)/.installed
 
@@ -78,6 +78,10 @@ verdicts: install
 # Over the verdict store (ZIZHI_STORE); add a reviewer first: `.venv/bin/zizhi reviewers add NAME`.
 console: install
 	$(VENV)/bin/zizhi console
+
+# How fast the console answers over a large store (docs/performance.md): seeds 2,000 verdicts.
+bench-console: install
+	$(PY) -m benchmarks.bench_console --json benchmarks/results/console.json
 
 # The README's picture: the browser test's screenshot of a submission page.
 console-screenshot: install test-packages
