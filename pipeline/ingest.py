@@ -158,31 +158,56 @@ def _load_pdf(path: Path, options: IngestOptions) -> LoadedDocument:
     if page_count < 1:
         raise DocumentError(f"PDF has no pages: {path.name}")
     last = min(page_count, options.pdf_max_pages)
-    dpi = options.pdf_dpi
-    width_pt, height_pt = _page_size_points(info)
-    if width_pt and height_pt:
-        pixels = width_pt * height_pt * (dpi / 72.0) ** 2
-        if pixels > options.max_pixels:
-            # A huge page (a poster-size PDF) is rendered at a lower resolution, not refused.
-            dpi = max(36, int(dpi * (options.max_pixels / pixels) ** 0.5))
+    try:  # every page's own size: a small page 1 says nothing about a poster-size page 2
+        sizes = pdfinfo_from_path(str(path), timeout=options.pdf_timeout_s, first_page=1, last_page=last)
+    except Exception:  # noqa: BLE001 - as below; the first page's size is then all we know
+        sizes = {}
+    first_size = _page_size_points(info)
+    dpis = [_page_dpi(size if all(size) else first_size, options)
+            for size in (_page_size_points(sizes, n) for n in range(1, last + 1))]
+    pages = []
+    start = 1
     try:
-        images = convert_from_path(str(path), dpi=dpi, first_page=1, last_page=last, fmt="ppm",
-                                   timeout=options.pdf_timeout_s)
+        while start <= last:
+            # consecutive pages at the same dpi are rendered in one pdftoppm call (usually all of them)
+            end = start
+            while end < last and dpis[end] == dpis[start - 1]:
+                end += 1
+            images = convert_from_path(str(path), dpi=dpis[start - 1], first_page=start, last_page=end, fmt="ppm",
+                                       timeout=options.pdf_timeout_s)
+            pages += [_to_bgr(im) for im in images]
+            start = end + 1
     except Exception as e:  # noqa: BLE001 - as above: poppler's failures arrive as bare exceptions
         raise DocumentError(f"PDF pages cannot be rendered ({type(e).__name__}): {path.name}") from None
-    pages = [_to_bgr(im) for im in images]
     notes = []
     skipped = list(range(last + 1, page_count + 1))
     if skipped:
         notes.append(f"PDF has {page_count} pages; only the first {last} were read")
-    if dpi != options.pdf_dpi:
-        notes.append(f"PDF pages are very large; rendered at {dpi} dpi")
+    reduced = [n for n, dpi in enumerate(dpis, 1) if dpi != options.pdf_dpi]
+    if reduced:
+        notes.append(f"PDF page(s) {', '.join(map(str, reduced))} are very large; rendered at "
+                     f"{min(dpis)} dpi")
     return LoadedDocument(path, "pdf", pages, page_count, skipped, notes)
 
 
-def _page_size_points(info: dict) -> tuple[float, float]:
+def _page_dpi(size_points: tuple[float, float], options: IngestOptions) -> int:
+    """The configured dpi, lowered for a page that would exceed the pixel limit (a poster, not refused)."""
+    width_pt, height_pt = size_points
+    dpi = options.pdf_dpi
+    if width_pt and height_pt:
+        pixels = width_pt * height_pt * (dpi / 72.0) ** 2
+        if pixels > options.max_pixels:
+            # No floor: a page too large for the limit even at a low dpi comes out small (and is then
+            # judged unreadable if it matters) rather than exhausting memory.
+            dpi = max(1, int(dpi * (options.max_pixels / pixels) ** 0.5))
+    return dpi
+
+
+def _page_size_points(info: dict, page: int | None = None) -> tuple[float, float]:
+    """(width, height) in points from pdfinfo: its "Page size", or "Page    N size" with a page range."""
+    key = "Page size" if page is None else next((k for k in info if k.split() == ["Page", str(page), "size"]), "")
     try:
-        parts = str(info.get("Page size", "")).split()
+        parts = str(info.get(key, "")).split()
         return float(parts[0]), float(parts[2])
     except (IndexError, ValueError):
         return 0.0, 0.0

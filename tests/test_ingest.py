@@ -104,6 +104,36 @@ def test_pdf_pages_beyond_cap_are_reported(tmp_path):
     assert any("only the first 3" in n for n in doc.notes)
 
 
+def _pdf_with_page_sizes(path: Path, sizes: list[tuple[int, int]]) -> Path:
+    """A minimal valid PDF of blank pages with the given MediaBox sizes (points)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (3 + i) for i in range(len(sizes)))
+               + b"] /Count %d >>" % len(sizes)]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % size for size in sizes]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_poster_size_page_after_a_small_one_is_rendered_within_the_pixel_limit(tmp_path):
+    # Page 1 is A4; page 2 is 5 m square: at 200 dpi it would be 39,370² px (1.5 GP) and exhaust memory.
+    path = _pdf_with_page_sizes(tmp_path / "poster.pdf", [(595, 842), (14173, 14173), (595, 842)])
+    opts = IngestOptions(max_pixels=20_000_000)
+    doc = load_document(path, opts)
+    assert doc.pages[0].shape[:2] == (round(842 * 200 / 72), round(595 * 200 / 72))
+    assert doc.pages[2].shape[:2] == doc.pages[0].shape[:2]  # A4 again at the configured dpi
+    h, w = doc.pages[1].shape[:2]
+    assert h * w <= opts.max_pixels and min(h, w) > 1000
+    assert any("page(s) 2 are very large" in n for n in doc.notes)
+
+
 @pytest.mark.parametrize("relative", ["../outside.jpg", "docs/../../outside.jpg", "/etc/passwd", "docs\\..\\..\\x",
                                       "a\x00b"])
 def test_paths_outside_the_folder_are_refused(tmp_path, relative):
