@@ -46,22 +46,31 @@ class PageRenderer:
     def __init__(self, ingest: IngestOptions, capacity: int = 32):
         self.ingest, self.capacity = ingest, capacity
         self._cache: OrderedDict[str, RenderedDocument] = OrderedDict()
+        self._rendering: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def render(self, sha256: str, load: Callable[[], bytes | None]) -> RenderedDocument:
-        """The pages of the file with this sha256; `load` fetches its bytes when not cached."""
+        """The pages of the file with this sha256; `load` fetches its bytes when not cached.
+
+        One render per file at a time: the page images of a submission page arrive together, and
+        each would otherwise decode the whole PDF again."""
         with self._lock:
             if sha256 in self._cache:
                 self._cache.move_to_end(sha256)
                 return self._cache[sha256]
-        data = load()
-        if data is None:
-            return RenderedDocument(error="the store has no copy of this file")
-        doc = _render(data, self.ingest)
-        with self._lock:
-            self._cache[sha256] = doc
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
+            file_lock = self._rendering.setdefault(sha256, threading.Lock())
+        with file_lock:
+            with self._lock:
+                if sha256 in self._cache:
+                    return self._cache[sha256]
+            data = load()
+            doc = RenderedDocument(error="the store has no copy of this file") if data is None else \
+                _render(data, self.ingest)
+            with self._lock:
+                self._cache[sha256] = doc
+                while len(self._cache) > self.capacity:
+                    self._cache.popitem(last=False)
+                self._rendering.pop(sha256, None)
         return doc
 
 

@@ -547,3 +547,28 @@ def test_facts_are_kept_without_copies_and_merchant_text_is_made_storable(env):
 
 def test_no_copy_when_the_folder_is_gone(tmp_path):
     assert bl.copy_submission(tmp_path / "moved-away", "0" * 64) is None
+
+
+def test_parallel_requests_for_one_file_decode_it_once(tmp_path):
+    import threading
+
+    from console.pages import PageRenderer
+    from pipeline.settings import IngestOptions
+
+    png, _ = _page_png()
+    renderer, loads, barrier = PageRenderer(IngestOptions()), [], threading.Barrier(6)
+
+    def load():
+        loads.append(1)
+        return png
+
+    def request():
+        barrier.wait()
+        renderer.render("same-file", load)
+
+    threads = [threading.Thread(target=request) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(renderer.render("same-file", load).pages) == 1
