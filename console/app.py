@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from console.db import ConsoleStore, QueueFilter, Session
+from console.db import PAGE_SIZE, ConsoleStore, QueueFilter, Session
 from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
 from pipeline.models import REASON_CODES, Submission, Verdict
@@ -325,7 +325,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         session = current_session(request)
         f = parse_filter(request.query_params)
         rows, total = db.queue(f)
-        pages = max(1, -(-total // 50))
+        pages = max(1, -(-total // PAGE_SIZE))
         return render(request, "queue.html", session, f=f, rows=rows, total=total, pages=pages,
                       counts=db.decision_counts(f), categories=db.categories())
 

@@ -375,11 +375,6 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(reviews)).scalar_one()
 
-    def iter_reviews(self) -> Iterator[Review]:
-        with self.engine.connect() as conn:
-            for row in conn.execution_options(yield_per=500).execute(select(reviews).order_by(reviews.c.id)):
-                yield _review(row._mapping)
-
     def reviews_with_facts(self) -> Iterator[tuple[Review, dict]]:
         """Every decision, oldest first, with the verdict's facts (for the CSV export)."""
         q = (select(reviews, verdict_facts.c.category, verdict_facts.c.brand, verdict_facts.c.shop_company)
