@@ -117,3 +117,14 @@ def test_name_match_model():
     }
     with pytest.raises(Exception):  # noqa: B017 - frozen pydantic model
         m.status = "near"
+
+
+@pytest.mark.parametrize(("expected", "found", "status"), [
+    ("舒云阁", "云舒", "different"),    # two edits on three characters: another brand (issue 11, 6a)
+    ("云舒", "云纾", "near"),           # one character off on two: a misread or a look-alike
+    ("鲜果时光", "鲜果时兴", "near"),
+    ("鲜果时光", "果时光鲜", "different"),
+    ("杭州鲜果时光食品有限公司", "杭州鲜果时兴食品有限公", "near"),  # two edits on twelve
+])
+def test_near_band_scales_with_length(expected, found, status):
+    assert compare_names(expected, found, near_threshold=85.0).status == status

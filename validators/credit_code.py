@@ -33,6 +33,20 @@ Exceptions raised by ``validate``:
   position 2 is not 1-9
 * ``InvalidChecksum``: the check character does not match
 
+``validate`` checks what python-stdnum checks (the alphabet and the final check character) plus
+the positions' alphabets. Two further rules of the standard are *structure* checks, reported by
+``structure_problems`` rather than raised, because real codes that break them exist (codes
+assigned before the rules were enforced) and a reviewer should look, not the pipeline reject:
+
+* positions 9-17 are an organisation code of GB 11714-1997, whose 9th character is its own
+  check character: weights 3 7 9 10 5 8 4 2 over the first eight (digits as themselves, letters
+  A=10 … Z=35), C = 11 - (sum mod 11), with 10 written X and 11 written 0;
+* positions 1-2 are a registration authority and one of *its* entity categories (GB 32100-2015
+  table 1 and 2): e.g. authority 9 (市场监管) has only 1 企业, 2 个体工商户, 3 农民专业合作社.
+
+An 18-digit 居民身份证号码 passes the final check character about once in 31 tries (e.g.
+``110101199003071238``), so a code that is all digits is also tried as an ID number.
+
 ``repair`` undoes common OCR confusions (O/0, I/1, Z/2, S/5, B/8). It accepts a
 repair only when exactly one substitution pattern gives a valid code.
 
@@ -42,6 +56,8 @@ repair only when exactly one substitution pattern gives a valid code.
 '91110000600037341L'
 >>> repair('91110000600O37341L').value
 '91110000600037341L'
+>>> structure_problems('110101199003071238')
+["positions 9-17 900307123: the organisation code's check character does not verify (GB 11714-1997)"]
 """
 
 from __future__ import annotations
@@ -69,6 +85,7 @@ __all__ = [
     "format",
     "is_valid",
     "repair",
+    "structure_problems",
     "validate",
 ]
 
@@ -142,6 +159,41 @@ def is_valid(number: str) -> bool:
 def format(number: str) -> str:
     """Return the standard presentation: the 18 characters without separators."""
     return compact(number)
+
+
+#: GB 32100-2015: the entity categories (position 2) each registration authority (position 1) uses.
+CATEGORIES_OF_AUTHORITY = {
+    "1": "1239", "2": "19", "3": "1234569", "4": "19", "5": "1239", "6": "129", "7": "129", "8": "19",
+    "9": "123", "A": "19", "N": "1239", "Y": "1",
+}
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_check_char(body: str) -> str:
+    """GB 11714-1997 check character of an organisation code's first eight characters."""
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def structure_problems(number: str) -> list[str]:
+    """Rules of GB 32100 / GB 11714 beyond the final check character that ``number`` breaks.
+
+    Empty for a well-formed code. Expects a code that ``validate`` accepts; for anything else
+    it returns the ``validate`` error as its one problem. Never raises.
+    """
+    try:
+        number = validate(number)
+    except ValidationError as e:
+        return [str(e)]
+    problems = []
+    if number[1] not in CATEGORIES_OF_AUTHORITY.get(number[0], ""):
+        problems.append(f"positions 1-2 {number[:2]}: authority {number[0]} has no entity category {number[1]} "
+                        "(GB 32100-2015)")
+    if organisation_check_char(number[8:16]) != number[16]:
+        problems.append(f"positions 9-17 {number[8:17]}: the organisation code's check character does not "
+                        "verify (GB 11714-1997)")
+    return problems
 
 
 class Repair(BaseModel):

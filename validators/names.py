@@ -101,6 +101,10 @@ def _differences(expected: str, found: str) -> list[str]:
     return out
 
 
+def _edit_allowance(a: str, b: str, near_edits: int) -> int:
+    return min(near_edits, max(1, max(len(a), len(b)) // 4))
+
+
 def compare_names(expected: str | None, found: str | None, *, near_threshold: float = 90.0,
                   near_edits: int = 2) -> NameMatch:
     """Compare a declared name with one read from a document.
@@ -110,7 +114,10 @@ def compare_names(expected: str | None, found: str | None, *, near_threshold: fl
     when the score is at least ``near_threshold`` or at most ``near_edits``
     characters differ (a short name with one character changed scores low but
     is still a near miss: OCR may have misread it), and ``"different"``
-    otherwise. A name that is empty after normalising (None included) is
+    otherwise. The edit allowance scales with length: one edit per four
+    characters of the longer name, at least one, at most ``near_edits``, so
+    two brands of two or three characters (云舒, 舒云阁) are different names,
+    not a near miss. A name that is empty after normalising (None included) is
     never ``"same"``, not even with another empty one.
     """
     exp, fnd = normalize_name(expected), normalize_name(found)
@@ -126,7 +133,7 @@ def compare_names(expected: str | None, found: str | None, *, near_threshold: fl
     score = float(fuzz.ratio(exp, fnd))
     if exp == fnd:
         status: Literal["same", "near", "different"] = "same"
-    elif score >= near_threshold or Levenshtein.distance(exp, fnd) <= near_edits:
+    elif score >= near_threshold or Levenshtein.distance(exp, fnd) <= _edit_allowance(exp, fnd, near_edits):
         status = "near"
     else:
         status = "different"
