@@ -97,8 +97,11 @@ def despaced(line: OcrLine) -> OcrLine:
 
 
 def _is_long_term(text: str) -> bool:
+    """The text starts with a wording of "no end" (长期, ******, a blank 年 月 日, 9999年…), with
+    whatever OCR ran into it after."""
     compact = re.sub(r"\s+", "", text)
-    return any(compact.startswith(word) for word in dates.LONG_TERM_WORDS) or bool(re.match(r"\*{3,}", compact))
+    return (any(compact.startswith(word) for word in dates.LONG_TERM_WORDS) or bool(re.match(r"\*{3,}", compact))
+            or bool(re.match(r"年月日|9999年", compact)))
 
 
 def lenient_date(text: str):

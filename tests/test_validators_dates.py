@@ -7,6 +7,7 @@ import datetime
 import pytest
 from stdnum.exceptions import InvalidComponent, InvalidFormat, ValidationError
 
+from validators import dates
 from validators.dates import LONG_TERM, find_dates, parse_date, parse_period, parse_validity
 
 D = datetime.date
@@ -220,3 +221,30 @@ def test_find_dates_skips_impossible_and_licence_numbers():
 def test_find_dates_nothing():
     assert find_dates("") == []
     assert find_dates("no dates here 12345") == []
+
+
+@pytest.mark.parametrize("text", ["年 月 日", "至 年 月 日", "9999年09月09日", "9999-12-31", "不约定期限", "永久",
+                                  "******", "长期"])
+def test_open_end_wordings_are_long_term(text):
+    """Issue 11: every printed way of saying "no end" is long_term."""
+    assert dates.parse_validity(text) == dates.LONG_TERM
+    assert dates.is_open_end(text)
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    ("2020年11月30日 至 年 月 日", datetime.date(2020, 11, 30)),
+    ("2020年11月30日至9999年09月09日", datetime.date(2020, 11, 30)),
+])
+def test_period_with_open_end(text, start):
+    assert dates.parse_period(text) == (start, dates.LONG_TERM)
+
+
+@pytest.mark.parametrize("text", ["2018年3月15日起", "自2018年3月15日起"])
+def test_a_start_alone_is_not_a_term(text):
+    start, end = dates.parse_period(text)
+    assert start == datetime.date(2018, 3, 15) and end is None
+
+
+@pytest.mark.parametrize("text", ["2019年", "年", "2019年 月 日", "", None, "2099年12月31日"])
+def test_not_open_ends(text):
+    assert not dates.is_open_end(text)

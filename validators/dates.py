@@ -18,7 +18,10 @@ impossible date such as 2018-02-30. Text that is not a date raises
 
 A validity with no end is the string ``"long_term"`` (SPEC §2). It is written
 长期, 长期有效, 永久, 永久有效, 不约定期限, 无固定期限 or 无期限, or as a run of
-asterisks (``******``, which business licences print when the term is open).
+asterisks (``******``, which business licences print when the term is open), or
+as a blank end (``年 月 日`` with no digits: the form's placeholders left
+empty), or as a sentinel date in the year 9999 (``9999年09月09日``, which some
+registries print for "no end").
 
 >>> parse_date('二〇一八年三月十五日')
 datetime.date(2018, 3, 15)
@@ -40,6 +43,7 @@ __all__ = [
     "LONG_TERM_WORDS",
     "Validity",
     "find_dates",
+    "is_open_end",
     "parse_date",
     "parse_period",
     "parse_validity",
@@ -147,9 +151,25 @@ def parse_validity(text: str) -> Validity:
     t = re.sub(r"\s+", "", _require_str(text)).rstrip(_TRAILING_PUNCT)
     if t[:1] in ("至", "到"):
         t = t[1:]
-    if t in LONG_TERM_WORDS or re.fullmatch(r"\*{2,}", t):
+    if is_open_end(t):
         return LONG_TERM
     return parse_date(t)
+
+
+_BLANK_END_RE = re.compile(r"年月日?|年月|月日")
+_SENTINEL_RE = re.compile(r"9999\s*[年\-./]")
+
+
+def is_open_end(text: str) -> bool:
+    """Whether ``text`` is an end of validity that means no end: a long-term word, asterisks,
+    a blank ``年 月 日``, a year-9999 sentinel. Whitespace is ignored."""
+    if not isinstance(text, str):
+        return False
+    t = re.sub(r"\s+", "", _normalize(text)).rstrip(_TRAILING_PUNCT)
+    if t[:1] in ("至", "到"):
+        t = t[1:]
+    return (t in LONG_TERM_WORDS or bool(re.fullmatch(r"\*{2,}", t)) or bool(_BLANK_END_RE.fullmatch(t))
+            or bool(_SENTINEL_RE.match(t)))
 
 
 _CONNECTOR_RE = re.compile(r"起至|至|到|~|—+|–|-+")
@@ -189,7 +209,7 @@ def parse_period(text: str) -> tuple[datetime.date | None, Validity | None]:
             return parse_date(s[:-1]), None
         except ValidationError as exc:
             errors.append(exc)
-    elif s in LONG_TERM_WORDS or re.fullmatch(r"\*{2,}", s):
+    elif is_open_end(s):
         return None, LONG_TERM
     for exc in errors:
         if isinstance(exc, InvalidComponent):
