@@ -6,9 +6,21 @@ valid_until, scope, address; the old format's 注册号 is reported as licence_n
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from functools import lru_cache
 
-from extractors.layout import LabelHit, Row, Value, find_labels, group_rows, value_after
+from extractors.layout import (
+    LabelHit,
+    Row,
+    Value,
+    cut_at_labels,
+    find_labels,
+    group_rows,
+    label_pattern,
+    value_after,
+)
+from extractors.layouts import load_layouts, match_variant
 from extractors.text import chinese_punctuation, scope_text
 from extractors.types import ExtractedField, Extraction, OcrLine
 from extractors.values import (
@@ -20,6 +32,7 @@ from extractors.values import (
     lenient_date,
     lenient_period,
     line_field,
+    name_field,
     read_credit_code,
 )
 from validators import dates
@@ -33,11 +46,19 @@ LABELS: dict[str, list[str]] = {
     "capital": ["注册资本", "注册资金", "出资额", "出资数额", "实收资本"],
     "established": ["成立日期", "注册日期"],
     "period": ["营业期限", "经营期限", "合伙期限"],
+    # the two-row layout: 营业期限自 2015年01月01日 / 营业期限至 2025年12月31日
+    "period_from": ["营业期限自", "经营期限自", "合伙期限自"],
+    "period_until": ["营业期限至", "经营期限至", "合伙期限至"],
     "address": ["主要经营场所", "经营场所", "营业场所", "住所"],
     "scope": ["经营范围"],
     "authority": ["登记机关"],
     "serial": ["证照编号", "编号"],
 }
+
+@lru_cache(maxsize=1)
+def _label_words() -> re.Pattern:
+    return label_pattern([w for words in LABELS.values() for w in words])
+
 
 REG_NUMBER = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
 
@@ -62,9 +83,10 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if name is not None:
         if len(name.spans) > 1 and COMPANY_END.search(name.spans[0].text):
             name.spans = name.spans[:1]
+        cut = cut_at_labels(name, _label_words())
         text = _clean_name(name.text)
         if text:
-            out.fields["holder_name"] = field_from_value(name, text)
+            out.fields["holder_name"] = name_field(name, text, cut)
 
     if "holder_name" not in out.fields:
         fallback = _holder_without_label(lines)
@@ -92,9 +114,7 @@ def extract(lines: list[OcrLine]) -> Extraction:
         except dates.ValidationError:
             out.notes.append(f"成立日期 unreadable: {established.text!r}")
 
-    period = value_of("period", max_rows=2)
-    if period is not None:
-        _period_fields(out, period)
+    _periods(out, rows, hits)
 
     address = value_of("address", max_rows=3)
     if address is not None:
@@ -104,7 +124,53 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if scope is not None:
         text = scope_text([span.text for span in scope.spans], business_licence=True)
         out.fields["scope"] = field_from_value(scope, text)
+    _absence_evidence(out, lines, rows, hits, first, scope)
     return out
+
+
+# Which SPEC fields a label stands for: its being read is evidence that the field is printed.
+LABEL_FIELDS = {
+    "period": ("valid_from", "valid_until"), "period_from": ("valid_from",), "period_until": ("valid_until",),
+}
+PERIOD_TEXT = re.compile(r"至[:：]?([0-9]{4}年|长期|永久|不约定|\*{3})|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日?[至到~—-]")
+
+
+def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hits: list[LabelHit],
+                      first: dict[str, LabelHit], scope: Value | None) -> None:
+    """Record what the rules need to tell "not printed" from "not read" (types.Extraction)."""
+    for hit in hits:
+        for name in LABEL_FIELDS.get(hit.field, (hit.field,)):
+            out.labels_found.setdefault(name, hit.label)
+    scope_rows = {id(span.row) for span in scope.spans} if scope is not None else set()
+    period_rows = {h.row_index for h in hits if h.field in LABEL_FIELDS}
+    for ri, row in enumerate(rows):
+        if id(row) in scope_rows or ri in period_rows:
+            continue
+        if PERIOD_TEXT.search(row.text):
+            out.stray_period = row.text  # a term may be printed where no 营业期限 label was read
+            break
+    page_text = "".join(row.text for row in rows)
+    issued = _issue_date(rows, first.get("authority"))
+    holder = out.fields.get("holder_name")
+    code = out.fields.get("credit_code")
+    found = match_variant(load_layouts().business_licence, labels={h.label for h in hits}, page_text=page_text,
+                          holder=holder.value if holder else None, credit_code=code.value if code else None,
+                          issued=issued)
+    if found is not None:
+        variant, why = found
+        out.layout, out.layout_evidence = variant.name, f"{variant.zh}: {why}"
+        out.omits, out.blank_allowed = set(variant.omits), set(variant.blank_allowed)
+
+
+def _issue_date(rows: list[Row], authority: LabelHit | None) -> dt.date | None:
+    """The licence's issue date: the date printed with 登记机关 (beside it or in the rows under it)."""
+    if authority is None:
+        return None
+    for row in rows[authority.row_index:authority.row_index + 4]:
+        found = dates.find_dates(row.text)
+        if found:
+            return found[-1][0]
+    return None
 
 
 NOT_A_HOLDER = re.compile(r"监督管理|工商行政管理|登记机关|网址|公示系统|监制")
@@ -136,19 +202,34 @@ def _clean_name(text: str) -> str:
     return chinese_punctuation(text.strip("：:;；,，.。、 "))
 
 
-def _period_fields(out: Extraction, period: Value) -> None:
-    text = period.text
-    text = text.removeprefix("自")
-    try:
-        valid_from, valid_until = lenient_period(text)
-    except dates.ValidationError:
-        out.notes.append(f"营业期限 unreadable: {text!r}")
-        return
-    if valid_from is not None:
-        out.fields["valid_from"] = field_from_value(period, valid_from.isoformat())
-    if valid_until is not None:
-        until = valid_until if isinstance(valid_until, str) else valid_until.isoformat()
-        out.fields["valid_until"] = field_from_value(period, until)
+def _periods(out: Extraction, rows: list[Row], hits: list[LabelHit]) -> None:
+    """营业期限 in one row (自…至…), or in two (营业期限自 … / 营业期限至 …, or 营业期限 自… then
+    营业期限 至…): every period label's value is read, the first start and the first end kept."""
+    for hit in hits:
+        if hit.field not in LABEL_FIELDS:
+            continue
+        value = value_after(rows, hit, hits, max_rows=2 if hit.field == "period" else 1)
+        if not value.text:
+            out.blank.update(LABEL_FIELDS[hit.field])
+            continue
+        text = value.text.strip("：:")
+        if hit.field == "period_until" or (hit.field == "period" and text.startswith(("至", "到"))):
+            text = "至" + text.lstrip("至到")
+        elif hit.field == "period_from":
+            text = text.removeprefix("自")
+            text = text if re.search(r"[至到~]", text) else text + "起"
+        else:
+            text = text.removeprefix("自")
+        try:
+            valid_from, valid_until = lenient_period(text)
+        except dates.ValidationError:
+            out.notes.append(f"营业期限 unreadable: {text!r}")
+            continue
+        if valid_from is not None and "valid_from" not in out.fields:
+            out.fields["valid_from"] = field_from_value(value, valid_from.isoformat())
+        if valid_until is not None and "valid_until" not in out.fields:
+            until = valid_until if isinstance(valid_until, str) else valid_until.isoformat()
+            out.fields["valid_until"] = field_from_value(value, until, raw=value.text)
 
 
 def _registration_number(lines: list[OcrLine], rows: list[Row], hit: LabelHit | None) -> ExtractedField | None:

@@ -15,7 +15,15 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from extractors.layout import LabelHit, Value, find_labels, group_rows, value_after
+from extractors.layout import (
+    LabelHit,
+    Value,
+    cut_at_labels,
+    find_labels,
+    group_rows,
+    label_pattern,
+    value_after,
+)
 from extractors.text import chinese_punctuation, scope_text
 from extractors.types import ExtractedField, Extraction, OcrLine
 from extractors.values import (
@@ -28,6 +36,7 @@ from extractors.values import (
     lenient_period,
     lenient_validity,
     line_field,
+    name_field,
     read_credit_code,
 )
 from validators import dates, id_number
@@ -58,6 +67,14 @@ def load_forms(path: Path | None = None) -> FormTable:
     return FormTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=32)
+def _label_words(doc_type: str) -> re.Pattern:
+    """Every label word of `doc_type`'s form (its fields' and the stop labels)."""
+    table = load_forms()
+    words = [w for spec in table.types[doc_type].values() for w in spec.labels] + list(table.stop_labels)
+    return label_pattern(words)
+
+
 def number_module(name: str):
     """The validators module for a number format, or None if there is none (yet)."""
     try:
@@ -86,6 +103,10 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
         first.setdefault(hit.field, hit)
     out = Extraction(doc_type=doc_type)
 
+    for hit in hits:
+        if hit.field != "_stop":
+            for name in _PERIOD_FIELDS.get(specs[hit.field].kind, (hit.field,)):
+                out.labels_found.setdefault(name, hit.label)
     for name, spec in specs.items():
         hit = first.get(name)
         if name == "_stop":
@@ -100,12 +121,17 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
             value = value_after(rows, hit, hits, max_rows=spec.max_rows if spec.kind != "name" else 2)
             if not value.text:
                 value = _value_below(rows, hit, hits, spec) or value
+            if not value.text:
+                out.blank.update(_PERIOD_FIELDS.get(spec.kind, (name,)))
         try:
             _read(out, name, spec, value, lines, rows, hit)
         except dates.ValidationError as e:
             out.notes.append(f"{name} unreadable ({e}): {value.text if value else ''!r}")
     return out
 
+
+# A period label (有效期限 自…至…) stands for both ends.
+_PERIOD_FIELDS = {"period": ("valid_from", "valid_until")}
 
 NUMBER_LINE = re.compile(r"第\s*[0-9]{5,9}\s*号|注册号")
 
@@ -182,10 +208,11 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
     if kind == "name":
         if len(value.spans) > 1 and COMPANY_END.search(value.spans[0].text):
             value.spans = value.spans[:1]
+        cut = cut_at_labels(value, _label_words(out.doc_type))
         # 生产企业 / 名称：… printed as one label over two cells leaves 名称 in front of the value
         cleaned = NAME_LEAD.sub("", chinese_punctuation(value.text.strip("：:;；,，.。、 ")))
         if cleaned:
-            out.fields[name] = field_from_value(value, cleaned)
+            out.fields[name] = name_field(value, cleaned, cut)
     elif kind == "person":
         cleaned = NAME_CHARS.sub("", text)
         if cleaned:

@@ -359,3 +359,28 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
         rows_used += 1
         ri += 1
     return Value(spans, hit.label, row)
+
+
+def label_pattern(words: list[str]) -> re.Pattern:
+    """Labels of a form as they may appear inside a value that ran into them: the longer ones
+    anywhere, a two- or three-character one only with its colon (住所：), since short words occur
+    in names and addresses."""
+    long_words = sorted({w for w in words if len(w) >= 4}, key=len, reverse=True)
+    short_words = sorted({w for w in words if 2 <= len(w) < 4}, key=len, reverse=True)
+    parts = [spaced(w) for w in long_words] + [spaced(w) + "[:：]" for w in short_words]
+    return re.compile("|".join(parts)) if parts else re.compile(r"(?!)")
+
+
+def cut_at_labels(value: Value, pattern: re.Pattern) -> str | None:
+    """Cut `value` where another label of the form appears inside it (a wrapped holder name
+    running into `许可证编号：JY…` on the row beside it). Returns the label cut at, or None."""
+    for i, span in enumerate(value.spans):
+        m = pattern.search(span.text)
+        if m is None:
+            continue
+        if m.start() == 0 and i == 0:
+            continue  # the value *is* a label's text: nothing sensible to keep
+        cut = Span(span.row, span.start, span.start + m.start())
+        value.spans = value.spans[:i] + ([cut] if cut.end > cut.start else [])
+        return m.group(0)
+    return None

@@ -66,6 +66,21 @@ class ExtractedField:
 
 @dataclass
 class Extraction:
+    """What an extractor read, and the evidence the rules need about what it did not read.
+
+    A field a rule rests on that is absent from `fields` is "not printed" only on evidence
+    (issue 11): none of its labels in `labels_found`, and the recognised `layout` variant is one
+    that omits it (`omits`), or its label printed with nothing beside it (`blank`) on a variant
+    that may leave it blank (`blank_allowed`). Otherwise it is missing: the value was not read.
+    """
+
     doc_type: str
     fields: dict[str, ExtractedField] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    labels_found: dict[str, str] = field(default_factory=dict)  # field -> the label word read for it
+    blank: set[str] = field(default_factory=set)  # fields whose label was read with no value beside or below
+    layout: str | None = None  # recognised layout variant (extractors/layouts.yaml), e.g. "individual"
+    layout_evidence: str | None = None  # why that variant: the cue that was found
+    omits: set[str] = field(default_factory=set)  # fields the variant does not print
+    blank_allowed: set[str] = field(default_factory=set)  # fields the variant may print empty
+    stray_period: str | None = None  # a period-like text (date 至 date) read outside any labelled value

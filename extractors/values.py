@@ -18,14 +18,35 @@ NAME_CHARS = re.compile(r"[^\u4e00-\u9fff·•A-Za-z]")
 COMPANY_END = re.compile(r"(公司|厂|店|部|中心|社|所|行|场|馆|室|处|院|站|坊|园|队|会|铺|吧|城|号)$")
 
 
+# A value joined from several rows is only as sure as the join: each extra row costs this much.
+JOIN_FACTOR = 0.97
+
+
 def field_from_value(value: Value | None, text: str, *, confidence_factor: float = 1.0, note: str | None = None,
            raw: str | None = None) -> ExtractedField:
     pieces = value.pieces() if value else []
     confs = [line.confidence for line, _, _ in pieces] or [0.0]
+
     quads = [line.sub_quad_original(a, b) for line, a, b in pieces]
     page = pieces[0][0].page if pieces else 1
     return ExtractedField(value=text, confidence=round(min(confs) * confidence_factor, 3), page=page,
                           quads=quads, raw=raw if raw is not None else (value.text if value else None), note=note)
+
+
+def name_field(value: Value, text: str, label_cut: str | None, **kwargs) -> ExtractedField:
+    """An entity name's field: its confidence reflects a join over rows, and a cut at a label it
+    ran into (below `reject_confidence`: a name that needed cutting never supports a reject)."""
+    rows = len({id(span.row) for span in value.spans})
+    factor = kwargs.pop("confidence_factor", 1.0) * JOIN_FACTOR ** max(0, rows - 1)
+    note = kwargs.pop("note", None)
+    if label_cut is not None:
+        factor *= CUT_FACTOR
+        note = (note + "; " if note else "") + f"value ran into the label {label_cut}: cut there"
+    return field_from_value(value, text, confidence_factor=factor, note=note, **kwargs)
+
+
+# A name cut where it ran into another label may have lost or kept a piece: below reject_confidence.
+CUT_FACTOR = 0.9
 
 
 def line_field(line: OcrLine, start: int, end: int, text: str, *, note: str | None = None,

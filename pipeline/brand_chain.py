@@ -120,6 +120,12 @@ def check_brand_chain(ev: Evaluation, submission: Submission, works: list[Docume
     )
     reason = ("the letters do not connect the registrant to the shop company" if len(used) < MAX_LEVELS
               else f"more than {MAX_LEVELS} levels of authorization would be needed")
+    unread = [w.ref.file for w in letters if w not in used
+              and not trusted(w.result.fields.get("grantor"), t.field_confidence_floor)]
+    if unread:
+        # A letter whose grantor (授权方) was not read may be the missing link: not a clear break.
+        doubtful = True
+        reason += f"; the grantor of {', '.join(unread)} could not be read"
     status = "fail" if names_clear and not doubtful and letters else "review"
     if not letters:
         status = "fail" if registrant.confidence >= t.reject_confidence else "review"

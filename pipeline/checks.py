@@ -23,7 +23,7 @@ from pipeline.models import Check, Decision, Submission
 from pipeline.product_images import ProductImageReading, check_product_images
 from rules import Rules, Thresholds
 from validators import credit_code as uscc
-from validators import names, registration_number
+from validators import id_number, names, registration_number
 
 
 def number_validator(doc_type: str) -> str | None:
@@ -39,6 +39,49 @@ VALIDITY_PRINTED = {
     "publication_business_licence", "trademark_certificate", "pesticide_registration",
     "pesticide_business_licence", "veterinary_drug_approval", "veterinary_drug_business_licence",
 }
+
+
+# The label words a reviewer knows each rule-bearing field by, for the checks' messages.
+FIELD_LABELS = {
+    "valid_until": "营业期限/有效期至", "valid_from": "营业期限自/有效期自", "credit_code": "统一社会信用代码",
+    "licence_number": "编号", "holder_name": "名称", "product_name": "产品名称",
+}
+
+
+def absence(work: DocumentWork, field: str) -> tuple[bool, str]:
+    """Whether `field`, which was not read, is shown not to be printed — and the evidence either way.
+
+    Issue 11: "not printed" needs a legible page, none of the field's labels read, and a
+    recognised layout variant that omits it (extractors/layouts.yaml); or the label read with an
+    empty value on a variant that may leave it blank. Anything else is a value not read: the
+    caller makes it LOW_CONFIDENCE (review), never a pass.
+    """
+    ex = work.extraction
+    quality = work.result.quality
+    words = FIELD_LABELS.get(field, field)
+    if ex is None:
+        return False, f"{field} not read: the document's fields could not be extracted"
+    layout = ex.layout_evidence or "layout variant not recognised"
+    if field in ex.labels_found:
+        label = ex.labels_found[field]
+        if field in ex.blank and field in ex.blank_allowed:
+            return True, f"label {label} printed with an empty value, which this layout may leave blank ({layout})"
+        if field in ex.blank:
+            return False, f"label {label} printed but nothing read beside or under it (blank, sealed over or unreadable)"
+        return False, f"label {label} printed but its value could not be read"
+    if field in ("valid_until", "valid_from") and "valid_from" in ex.fields and field == "valid_until":
+        return False, f"a start date ({ex.fields['valid_from'].value}) was read but no end: a start alone is not a term"
+    if quality is None or not quality.ok:
+        return False, f"no {words} label read, but the page is not legible enough to show that none is printed"
+    if field not in ex.omits:
+        return False, f"no {words} label read on a legible page, but {layout} is not one that omits it"
+    if field in ("valid_until", "valid_from"):
+        if ex.stray_period:
+            return False, (f"no {words} label read, but a period-like text was read outside any labelled value "
+                           f"({ex.stray_period!r})")
+        if work.doc_type == "business_licence" and "established" not in ex.fields:
+            return False, "no 营业期限 label read, but 成立日期 was not read either: the rows a term is printed in were not read"
+    return True, f"not printed: page legible, no {words} label in its OCR text, and {layout} omits it"
 
 
 def decide(evaluation: Evaluation) -> Decision:
@@ -205,7 +248,16 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
     extracted = work.extraction.fields.get("credit_code") if work.extraction else None
     if code is None:
         if work.doc_type != "business_licence":
-            return  # many entity licences print no credit code
+            # Some entity licences (older editions, tobacco, publication) print no credit code; a
+            # code whose label was read but whose value was not is missing, not absent.
+            if work.extraction is not None and "credit_code" in work.extraction.labels_found:
+                _, evidence = absence(work, "credit_code")
+                ev.add(Check(name="credit_code_valid", status="review", document=doc, found=None, message=evidence),
+                       "LOW_CONFIDENCE", f"credit code not read: {evidence}")
+            else:
+                ev.add(Check(name="credit_code_valid", status="skip", document=doc,
+                             message="no 统一社会信用代码 label read: this licence does not print one"))
+            return
         number = fields.get("licence_number")
         if number is not None:
             valid = registration_number.is_valid(number.value)
@@ -221,6 +273,17 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
         return
 
     repaired_note = extracted.note if extracted is not None and extracted.note else None
+    if id_number.is_valid(code.value):
+        # 社会信用代码（身份证号码）: an individual's licence may print an ID number in its place.
+        ev.add(Check(name="credit_code_valid", status="review", document=doc, found=code.value,
+                     message="a valid 居民身份证号码 (resident ID number), not a 统一社会信用代码"), "INVALID_NUMBER")
+        return
+    problems = uscc.structure_problems(code.value) if uscc.is_valid(code.value) else []
+    if problems:
+        # Real codes that break these rules exist: a person looks, never a reject on this alone.
+        ev.add(Check(name="credit_code_valid", status="review", document=doc, found=code.value,
+                     message="final check character verifies, but " + "; ".join(problems)), "INVALID_NUMBER")
+        return
     if uscc.is_valid(code.value):
         ev.add(Check(name="credit_code_valid", status="pass", document=doc, found=code.value,
                      message=repaired_note))
@@ -268,16 +331,31 @@ def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, threshold
     until = work.result.fields.get("valid_until")
     notes = work.extraction.notes if work.extraction else []
     if until is None:
-        unreadable = any("期限" in n or "valid_until" in n for n in notes)
-        if unreadable or (work.doc_type in VALIDITY_PRINTED and not _is_filing(work)):
-            low_confidence(ev, "valid_on_check_date", doc, "valid_until", None)
-        elif work.doc_type == "business_licence":
-            ev.add(Check(name="valid_on_check_date", status="skip", document=doc,
-                         message="no validity period printed (licences without 营业期限 have no fixed term)"))
+        unreadable = [n for n in notes if "期限" in n or "valid_until" in n or "有效期" in n]
+        if work.doc_type in VALIDITY_PRINTED and _is_filing(work):
+            number = work.result.fields["licence_number"].value
+            ev.add(Check(name="valid_on_check_date", status="skip", document=doc, found=number,
+                         message=f"a filing (备案, number {number}) carries no end date"))
+            return
+        if work.doc_type not in VALIDITY_PRINTED and work.doc_type != "business_licence":
+            return  # SPEC §3 gives this type no valid_until
+        not_printed, evidence = absence(work, "valid_until")
+        if unreadable:
+            not_printed, evidence = False, f"{evidence}; {unreadable[0]}"
+        if work.doc_type in VALIDITY_PRINTED and not_printed:
+            not_printed, evidence = False, f"{type_name(work.doc_type)} always prints an end date; {evidence}"
+        if not_printed:
+            ev.add(Check(name="valid_on_check_date", status="skip", document=doc, message=evidence))
+        else:
+            ev.add(Check(name="valid_on_check_date", status="review", document=doc, expected=f">= {today}",
+                         found=None, message=f"valid_until could not be read: {evidence}"),
+                   "LOW_CONFIDENCE", f"valid_until could not be read: {evidence}")
         return
     if until.value == "long_term":
+        raw = work.extraction.fields["valid_until"].raw if work.extraction and "valid_until" in work.extraction.fields \
+            else None
         ev.add(Check(name="valid_on_check_date", status="pass", document=doc, expected=f">= {today}",
-                     found="long_term"))
+                     found="long_term", message=f"printed {raw!r}: no end" if raw else None))
         return
     if not trusted(until, thresholds.field_confidence_floor):
         low_confidence(ev, "valid_on_check_date", doc, "valid_until", until, f">= {today}")
@@ -308,11 +386,19 @@ def check_number_format(ev: Evaluation, work: DocumentWork, thresholds: Threshol
     specific, explainable defect (length, region, check character) read confidently: reject.
     """
     number = work.result.fields.get("licence_number")
-    if number is None or work.doc_type == "business_licence":
+    if work.doc_type == "business_licence" or work.doc_type not in load_forms().types:
         return  # the old business licence's 注册号 is checked with its credit-code rule
+    doc = work.ref.file
+    if number is None:
+        # (an ID card's emblem side prints no number, and no category requires an ID card)
+        if "licence_number" in load_forms().types[work.doc_type] and work.doc_type != "id_card":
+            # Every SPEC §3 type with a number prints it: one not read is missing, never absent.
+            _, evidence = absence(work, "licence_number")
+            ev.add(Check(name="number_format", status="review", document=doc, found=None,
+                         message=f"licence number could not be read: {evidence}"), "LOW_CONFIDENCE")
+        return
     module_name = number_validator(work.doc_type)
     module = number_module(module_name) if module_name else None
-    doc = work.ref.file
     if module is None:
         ev.add(Check(name="number_format", status="skip", document=doc, found=number.value,
                      message=f"no format rule for {type_name(work.doc_type)} numbers"))

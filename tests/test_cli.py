@@ -15,7 +15,8 @@ from pipeline.cli import main
 from tests.conftest import ROOT, text_page, write_submission
 
 COMPANY = "杭州鲜果时光食品有限公司"
-CODE = "91330106MA2H3B4C5" + uscc.calc_check_digit("91330106MA2H3B4C5")
+# structurally valid (GB 11714 organisation code included), unlike SPEC's made-up example
+CODE = "91330106MA2H3B4C6" + uscc.calc_check_digit("91330106MA2H3B4C6")
 
 
 def licence_lines(company=COMPANY, code=CODE, until="长期"):

@@ -17,8 +17,9 @@ from rules import PACKAGED, load_rules
 
 TODAY = dt.date(2026, 11, 27)
 SHOP = "杭州鲜果时光食品有限公司"
-CODE = "91330106MA2H3B4C5" + uscc.calc_check_digit("91330106MA2H3B4C5")
-OTHER_CODE = "91330106MA2H3B4C6" + uscc.calc_check_digit("91330106MA2H3B4C6")
+# structurally valid (GB 11714 organisation code included), unlike SPEC's made-up example
+CODE = "91330106MA2H3B4C6" + uscc.calc_check_digit("91330106MA2H3B4C6")
+OTHER_CODE = "91330106MA2H3B5C2" + uscc.calc_check_digit("91330106MA2H3B5C2")
 RULES = load_rules()
 
 
