@@ -158,7 +158,7 @@ def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hi
                           issued=issued)
     if found is not None:
         variant, why = found
-        out.layout, out.layout_evidence = variant.name, f"{variant.zh}: {why}"
+        out.layout, out.layout_evidence = variant.name, f"layout {variant.name} — {variant.zh} ({why})"
         out.omits, out.blank_allowed = set(variant.omits), set(variant.blank_allowed)
 
 
@@ -173,7 +173,10 @@ def _issue_date(rows: list[Row], authority: LabelHit | None) -> dt.date | None:
     return None
 
 
-NOT_A_HOLDER = re.compile(r"监督管理|工商行政管理|登记机关|网址|公示系统|监制")
+NOT_A_HOLDER = re.compile(r"监督管理|工商行政管理|登记机关|网址|公示系统|监制"
+                          # a 类型 value (有限责任公司(自然人独资)…) is an entity form, not a name
+                          r"|^(类型)?[:：]?(有限责任公司|股份有限公司|其他有限责任公司|其他股份有限公司|个人独资企业|"
+                          r"普通合伙企业|有限合伙企业|个体工商户|农民专业合作社)")
 NAME_PREFIX = re.compile(r"^(名称|称|企业名称)[:：]?")
 
 

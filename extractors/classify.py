@@ -23,12 +23,25 @@ class DocTypeCues(BaseModel):
     cues: list[str] = Field(default_factory=list, description="Regexes of words its form prints")
     not_: list[str] = Field(default_factory=list, alias="not",
                             description="Other documents' titles that contain this title")
+    numbers: list[str] = Field(default_factory=list,
+                               description="Regexes of the type's own number (械注准…): as strong as a title "
+                                           "found in the text, when the title itself was not read")
+
+
+class LookAlike(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str = Field(description="Regex on the page text (whitespace removed)")
+    reason: str = Field(description="What the document is, for the reviewer")
 
 
 class DocTypeTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     types: dict[str, DocTypeCues]
+    look_alikes: list[LookAlike] = Field(default_factory=list,
+                                         description="Documents merchants upload in place of a licence that are "
+                                                     "not one: the page is left unclassified, with the reason")
 
 
 @lru_cache(maxsize=4)
@@ -42,6 +55,7 @@ class Classification(BaseModel):
     confidence: float
     scores: dict[str, float]
     title_line: str | None = None
+    look_alike: str | None = None  # why a page that reads like a licence is not one
 
 
 def _title_parts(title: str) -> list[str]:
@@ -83,8 +97,13 @@ def classify(lines: list[OcrLine], table: DocTypeTable | None = None) -> Classif
                 title_score = max(title_score, 0.3)  # a seal or a fold hid one character of the title
         found = sum(1 for cue in cues.cues if re.search(cue, text))
         cue_score = 0.4 * min(1.0, found / max(1, min(4, len(cues.cues))))
+        if title_score < 0.4 and found >= 2 and any(re.search(n, text) for n in cues.numbers):
+            title_score = 0.4  # its own number and its row labels, the title unread (an angled photo)
         scores[doc_type] = round(title_score + cue_score, 3) if title_score else round(cue_score * 0.5, 3)
 
+    for look in table.look_alikes:
+        if re.search(look.pattern, page_text):
+            return Classification(doc_type=UNCLASSIFIED, confidence=0.9, scores=scores, look_alike=look.reason)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, best_score = ranked[0]
     second_score = ranked[1][1] if len(ranked) > 1 else 0.0

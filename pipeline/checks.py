@@ -151,9 +151,11 @@ def check_document_read(ev: Evaluation, work: DocumentWork, rules: Rules) -> Non
         ev.add(Check(name="all_pages_read", status="review", document=doc, message=note), "UNREADABLE")
 
     if result.doc_type == UNCLASSIFIED:
+        look_alike = work.classification.look_alike if work.classification else None
         ev.add(Check(name="document_recognised", status="review", document=doc, found=UNCLASSIFIED,
                      score=round(result.doc_type_confidence * 100, 1),
-                     message="not recognised as any document type the platform asks for"), "UNCLASSIFIED")
+                     message=f"not a document the platform asks for: {look_alike}" if look_alike
+                     else "not recognised as any document type the platform asks for"), "UNCLASSIFIED")
     else:
         ev.add(Check(name="document_recognised", status="pass", document=doc, found=result.doc_type,
                      score=round(result.doc_type_confidence * 100, 1)))
