@@ -191,7 +191,7 @@ def test_no_term_on_a_layout_that_omits_it_is_not_printed(extra, variant):
 
 def test_two_row_term_is_read_and_an_expired_one_rejects():
     rows = LICENCE_NO_TERM + [("营业期限自", "2015年01月01日", 0.99), ("营业期限至", "2025年12月31日", 0.99)]
-    got, codes, ev = decision("business_licence", rows)
+    got, codes, _ev = decision("business_licence", rows)
     assert got == "reject" and "EXPIRED" in codes
 
 
@@ -202,14 +202,14 @@ def test_two_row_term_with_its_end_unread_never_approves():
 
 def test_a_start_alone_is_not_a_term():
     rows = LICENCE_NO_TERM + [("营业期限", "自2015年01月01日起", 0.99)]
-    got, codes, ev = decision("business_licence", rows)
+    got, _codes, ev = decision("business_licence", rows)
     assert got == "review"
     assert "a start alone is not a term" in next(c for c in ev.checks if c.name == "valid_on_check_date").message
 
 
 def test_blank_end_is_long_term_and_the_printed_text_is_shown():
     rows = LICENCE_NO_TERM + [("营业期限", "2015年01月01日至 年 月 日", 0.99)]
-    got, codes, ev = decision("business_licence", rows)
+    got, _codes, ev = decision("business_licence", rows)
     assert got == "approve"
     check = next(c for c in ev.checks if c.name == "valid_on_check_date")
     assert check.found == "long_term" and "年月日" in check.message.replace(" ", "")
@@ -231,9 +231,9 @@ def test_a_branch_licence_may_leave_its_term_blank():
 def test_a_holder_name_running_into_the_next_label_is_cut_and_cannot_reject():
     rows = _rows("food_business_licence")
     rows = [(lab, (SHOP + "许可证编号：JY13301068424513") if lab == "经营者名称" else val, c) for lab, val, c in rows]
-    got, codes, ev = decision("food_business_licence", rows)
+    got, _codes, ev = decision("food_business_licence", rows)
     holder = next(c for c in ev.checks if c.name == "holder_matches_shop")
     assert holder.found == SHOP and got == "approve"
     other = [(lab, ("杭州鲜果时兴食品有限公司许可证编号：JY1" if lab == "经营者名称" else val), c) for lab, val, c in rows]
-    got, codes, ev = decision("food_business_licence", other)
+    got, _codes, ev = decision("food_business_licence", other)
     assert got != "reject"  # a cut value is never a confident mismatch
