@@ -52,6 +52,7 @@ class FieldSpec(BaseModel):
     labels: list[str] = Field(min_length=1)
     number: str | None = Field(None, description="validators module whose SEARCH finds the number")
     max_rows: int = Field(1, ge=1, le=30)
+    anywhere: bool = Field(False, description="the label may stand mid-line (注册日期 … 有效期至 … on one line)")
 
 
 class FormTable(BaseModel):
@@ -97,7 +98,7 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
     labels = {name: spec.labels for name, spec in specs.items()}
     own = {lab for labs in labels.values() for lab in labs}
     labels["_stop"] = [lab for lab in table.stop_labels if lab not in own]
-    hits = find_labels(rows, labels)
+    hits = find_labels(rows, labels, anywhere=frozenset(n for n, spec in specs.items() if spec.anywhere))
     first = {}
     for hit in hits:
         first.setdefault(hit.field, hit)
@@ -133,7 +134,7 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
 # A period label (有效期限 自…至…) stands for both ends.
 _PERIOD_FIELDS = {"period": ("valid_from", "valid_until")}
 
-NUMBER_LINE = re.compile(r"第\s*[0-9]{5,9}\s*号|注册号")
+NUMBER_LINE = re.compile(r"第\s*[0-9]{5,9}[A-Z]?\s*号|注册号")
 
 
 def _brand_without_label(rows, hits) -> ExtractedField | None:
@@ -144,8 +145,9 @@ def _brand_without_label(rows, hits) -> ExtractedField | None:
     if start is None or end is None:
         return None
     for row in rows[start + 1:end]:
-        text = row.text.strip(QUOTES + "®™")
-        if 1 <= len(text) <= 20 and not re.search(r"[0-9]{4,}", text):
+        text = row.text.strip(QUOTES + "®™*")
+        # a mark has a letter or a character: a barcode's caption (*TMZC…*) or a stray mark does not count
+        if 1 <= len(text) <= 20 and not re.search(r"[0-9]{4,}", text) and re.search(r"[\u4e00-\u9fffA-Za-z]", text):
             line = max(row.lines, key=lambda ln: ln.right - ln.left)
             return line_field(line, 0, len(line.text), line.text.strip(QUOTES + "®™ "),
                               note="the mark as printed in the certificate's box", confidence_factor=0.95)

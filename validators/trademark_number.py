@@ -41,10 +41,12 @@ __all__ = ["SEARCH", "compact", "format", "is_valid", "validate"]
 MAX_LENGTH = 8
 
 #: Finds candidates in running text: ``第12345678号``, or up to 9 digits just
-#: after the label 注册号 / 注册证号 (the label is not part of the match).
+#: after the label 注册号 / 注册证号 (the label is not part of the match). A
+#: divisional letter suffix (``第80672269A号``) is found with its number, so that
+#: ``validate`` can say what it is instead of the search cutting it off.
 SEARCH = re.compile(
-    rf"(?P<number>{after_label('注册号', '注册证号')}(?:第{SP})?{DIGIT}{{1,9}}(?!{DIGIT})(?:{SP}号)?"
-    rf"|第{SP}{DIGIT}{{1,9}}{SP}号)"
+    rf"(?P<number>{after_label('注册号', '注册证号')}(?:第{SP})?{DIGIT}{{1,9}}[A-Z]?(?!{DIGIT})(?:{SP}号)?"
+    rf"|第{SP}{DIGIT}{{1,9}}[A-Z]?{SP}号)"
 )
 
 
