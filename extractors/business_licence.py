@@ -162,12 +162,26 @@ def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hi
         out.omits, out.blank_allowed = set(variant.omits), set(variant.blank_allowed)
 
 
+def _noise(value: Value) -> bool:
+    """A value with no digit and no wording of a term, read with low confidence: not print."""
+    text = value.text
+    if re.search(r"[0-9〇○零一二三四五六七八九十]|长期|永久|期限|\*", text):
+        return False
+    return all(line.confidence < 0.8 for line, _, _ in value.pieces())
+
+
 def _issue_date(rows: list[Row], authority: LabelHit | None) -> dt.date | None:
     """The licence's issue date: the date printed with 登记机关 (beside it or in the rows under it)."""
     if authority is None:
         return None
-    for row in rows[authority.row_index:authority.row_index + 4]:
-        found = dates.find_dates(row.text)
+    label_row = rows[authority.row_index]
+    left = label_row.x_of(authority.start) - 2 * label_row.height
+    for end in range(authority.row_index + 1, min(len(rows), authority.row_index + 4) + 1):
+        # The date's digits and its 年/月/日 are often separate OCR boxes a few pixels apart in
+        # height, so they land in neighbouring rows: read the lines right of the label in x order.
+        lines = sorted((ln for row in rows[authority.row_index:end] for ln in row.lines if ln.left >= left),
+                       key=lambda ln: ln.left)
+        found = dates.find_dates("".join(re.sub(r"\s+", "", ln.text) for ln in lines))
         if found:
             return found[-1][0]
     return None
@@ -212,7 +226,8 @@ def _periods(out: Extraction, rows: list[Row], hits: list[LabelHit]) -> None:
         if hit.field not in LABEL_FIELDS:
             continue
         value = value_after(rows, hit, hits, max_rows=2 if hit.field == "period" else 1)
-        if not value.text:
+        if not value.text or _noise(value):
+            # nothing beside the label, or only a stray low-confidence fragment (a seal's text)
             out.blank.update(LABEL_FIELDS[hit.field])
             continue
         text = value.text.strip("：:")

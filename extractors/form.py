@@ -134,7 +134,8 @@ def extract_form(doc_type: str, lines: list[OcrLine], table: FormTable | None = 
 # A period label (有效期限 自…至…) stands for both ends.
 _PERIOD_FIELDS = {"period": ("valid_from", "valid_until")}
 
-NUMBER_LINE = re.compile(r"第\s*[0-9]{5,9}[A-Z]?\s*号|注册号")
+NUMBER_LINE = re.compile(r"第\s*[0-9]{5,9}[A-Z]?\s*号|[0-9]{7,9}[A-Z]?号|注册号")
+TITLE_ROW = re.compile(r"注册证|证书$")
 
 
 def _brand_without_label(rows, hits) -> ExtractedField | None:
@@ -146,9 +147,12 @@ def _brand_without_label(rows, hits) -> ExtractedField | None:
         return None
     for row in rows[start + 1:end]:
         text = row.text.strip(QUOTES + "®™*")
-        # a mark has a letter or a character: a barcode's caption (*TMZC…*) or a stray mark does not count
-        if 1 <= len(text) <= 20 and not re.search(r"[0-9]{4,}", text) and re.search(r"[\u4e00-\u9fffA-Za-z]", text):
-            line = max(row.lines, key=lambda ln: ln.right - ln.left)
+        line = max(row.lines, key=lambda ln: ln.right - ln.left)
+        # a mark has a letter or a character, read clearly: a barcode's caption (*TMZC…*), a stray
+        # stroke of the emblem or the certificate's own title (the electronic layout prints the
+        # title between the number and the mark) is not it
+        if (1 <= len(text) <= 20 and not re.search(r"[0-9]{4,}", text) and re.search(r"[\u4e00-\u9fffA-Za-z]", text)
+                and line.confidence >= 0.8 and not TITLE_ROW.search(text)):
             return line_field(line, 0, len(line.text), line.text.strip(QUOTES + "®™ "),
                               note="the mark as printed in the certificate's box", confidence_factor=0.95)
     return None
@@ -220,10 +224,11 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
         if cleaned:
             out.fields[name] = field_from_value(value, cleaned)
     elif kind == "date":
-        out.fields[name] = field_from_value(value, lenient_date(text).isoformat())
+        out.fields[name] = field_from_value(_date_part(value), lenient_date(text).isoformat())
     elif kind == "validity":
         until = lenient_validity(_strip_period_words(text))
-        out.fields[name] = field_from_value(value, until if isinstance(until, str) else until.isoformat())
+        out.fields[name] = field_from_value(_date_part(value), until if isinstance(until, str) else until.isoformat(),
+                                            raw=value.text)
     elif kind == "period":
         text = _strip_period_words(text)
         start, end = lenient_period(text)
@@ -250,6 +255,16 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
             out.fields[name] = field_from_value(value, str(int(m.group(1))))
 
 
+def _date_part(value: Value) -> Value:
+    """The value cut to the date it holds: text the row ran on into (a seal's characters beside
+    an end date) must not lower the date's confidence or widen its box."""
+    found = dates.find_dates(value.text)
+    if len(found) != 1:
+        return value
+    _, start, end = found[0]
+    return value.sub(start, end)
+
+
 def _strip_period_words(text: str) -> str:
     text = text.strip("：: ")
     for word in ("自", "起"):
@@ -260,6 +275,25 @@ def _strip_period_words(text: str) -> str:
 def _pattern_field(lines, rows, hit, pattern) -> ExtractedField | None:
     candidates = candidates_near([despaced(ln) for ln in lines], rows, hit, pattern)
     if not candidates:
-        return None
+        return _pattern_in_rows(rows, pattern, 1.0 if hit else 0.9)
     line, m = candidates[0]
     return line_field(line, m.start(), m.end(), m.group(0), confidence_factor=1.0 if hit else 0.9)
+
+
+def _pattern_in_rows(rows, pattern, factor: float) -> ExtractedField | None:
+    """A number OCR split over several boxes of one row (`第` `68020680` `号`): found in the row's
+    compact text, its box the union of the pieces, its confidence the lowest of them."""
+    for row in rows:
+        m = pattern.search(row.text)
+        if m is None:
+            continue
+        by_line: dict[int, list[int]] = {}
+        for offset in range(m.start(), m.end()):
+            li, ci = row.owners[offset]
+            by_line.setdefault(li, []).append(ci)
+        pieces = [(row.lines[li], min(cis), max(cis) + 1) for li, cis in by_line.items()]
+        return ExtractedField(value=m.group(0), page=pieces[0][0].page,
+                              confidence=round(min(ln.confidence for ln, _, _ in pieces) * factor, 3),
+                              quads=[ln.sub_quad_original(a, b) for ln, a, b in pieces], raw=m.group(0),
+                              note="number read across several OCR boxes of one row")
+    return None

@@ -66,6 +66,17 @@ class Value:
     def text(self) -> str:
         return "".join(s.text for s in self.spans)
 
+    def sub(self, start: int, end: int) -> Value:
+        """The part of the value holding characters [start, end) of its text (its box and
+        confidence then come from those characters' lines only)."""
+        spans, offset = [], 0
+        for span in self.spans:
+            a, b = max(start, offset), min(end, offset + len(span.text))
+            if a < b:
+                spans.append(Span(span.row, span.start + a - offset, span.start + b - offset))
+            offset += len(span.text)
+        return Value(spans, self.label, self.label_row)
+
     def pieces(self) -> list[tuple[OcrLine, int, int]]:
         """(line, first char, last char + 1) of the raw line text behind each span."""
         out = []

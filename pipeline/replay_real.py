@@ -7,7 +7,8 @@ redistributed, so they are read where they lie and never copied into the project
 For every document in DIR (with or without truth), zizhi reads it once and then judges it twice:
 1. as uploaded by the company it names (the truth's holder and credit code declared as the shop),
    in a category that needs that document type;
-2. as uploaded by a shop that declares another company.
+2. as uploaded by a shop that declares another company (scored for the documents whose holder
+   must be the shop company: entity documents and the brand chain's).
 
 Its *document decision* is the policy of `checks.decide` over the checks about that document (the
 category and completeness checks of the made-up submission are left out: one document alone is
@@ -36,6 +37,10 @@ from pipeline.replay import Floors, _same_text
 from pipeline.settings import Settings, get_settings
 from rules import Rules, load_rules
 
+# Documents whose holder must be the shop company (rule 4), directly or through the brand chain
+# (rule 6): declared by another company, they must never approve. (A product document or an ID
+# card names no shop company: its "other company" decision is shown, not scored.)
+BRAND_DOCUMENTS = {"trademark_certificate", "brand_authorization"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".pdf"}
 OTHER_COMPANY = "青岛海澜星辰贸易有限公司"
 OTHER_CREDIT_CODE = "91370200MA3C1U2E1B"
@@ -168,14 +173,14 @@ def replay_real(folder: Path, *, check_date: dt.date, engine, settings: Settings
             # (fields of a document the platform does not ask for are not extracted by design)
             for name, value in truth.fields.items():
                 got = work.result.fields.get(name)
-                read = got.value if got is not None else None
-                case.fields.append((name, value, read, read is not None and _same_text(read, value)))
+                got_value = got.value if got is not None else None
+                case.fields.append((name, value, got_value, got_value is not None and _same_text(got_value, value)))
         judged_type = truth.doc_type if truth is not None and expected_type != UNCLASSIFIED else doc_type
         if judged_type == UNCLASSIFIED:
             judged_type = "business_licence"
         brand = truth.fields.get("brand") if truth is not None else None
-        if judged_type == "brand_authorization" and brand is None:
-            brand = PLACEHOLDER_BRAND  # a letter is only ever judged within a brand's chain
+        if judged_type in ("brand_authorization", "trademark_certificate") and brand is None:
+            brand = PLACEHOLDER_BRAND  # (a figurative mark has no brand text) judged within a brand's chain
         if truth is not None and "holder_name" in truth.fields:
             own = _submission(file, judged_type, truth.fields["holder_name"], truth.fields.get("credit_code"),
                               rules, brand)
@@ -185,7 +190,7 @@ def replay_real(folder: Path, *, check_date: dt.date, engine, settings: Settings
                 case.false_approves.append("own")
         other = _submission(file, judged_type, OTHER_COMPANY, OTHER_CREDIT_CODE, rules, brand)
         case.decision_other, _ = document_decision(evaluate(other, [work], rules, check_date), file)
-        if case.decision_other == "approve":
+        if case.decision_other == "approve" and judged_type in set(rules.categories.entity_documents) | BRAND_DOCUMENTS:
             case.false_approves.append("other company")
         case.seconds = round(time.perf_counter() - start, 2)
         cases.append(case)

@@ -46,7 +46,8 @@ MAX_LENGTH = 8
 #: ``validate`` can say what it is instead of the search cutting it off.
 SEARCH = re.compile(
     rf"(?P<number>{after_label('注册号', '注册证号')}(?:第{SP})?{DIGIT}{{1,9}}[A-Z]?(?!{DIGIT})(?:{SP}号)?"
-    rf"|第{SP}{DIGIT}{{1,9}}[A-Z]?{SP}号)"
+    rf"|第{SP}{DIGIT}{{1,9}}[A-Z]?{SP}号"
+    rf"|(?<!{DIGIT}){DIGIT}{{7,9}}[A-Z]?{SP}号)"  # 第 lost (faint, cut): 7+ digits then 号 is no address
 )
 
 
