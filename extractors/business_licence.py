@@ -7,8 +7,11 @@ valid_until, scope, address; the old format's 注册号 is reported as licence_n
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from functools import lru_cache
+
+import numpy as np
 
 from extractors.layout import (
     LabelHit,
@@ -149,6 +152,9 @@ def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hi
         if PERIOD_TEXT.search(row.text):
             out.stray_period = row.text  # a term may be printed where no 营业期限 label was read
             break
+    gap = _unread_row_after(rows, hits, first.get("established"))
+    if gap:
+        out.stray_period = gap  # a row that could hold a term was not read
     page_text = "".join(row.text for row in rows)
     issued = _issue_date(rows, first.get("authority"))
     holder = out.fields.get("holder_name")
@@ -160,6 +166,28 @@ def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hi
         variant, why = found
         out.layout, out.layout_evidence = variant.name, f"layout {variant.name} — {variant.zh} ({why})"
         out.omits, out.blank_allowed = set(variant.omits), set(variant.blank_allowed)
+
+
+def _unread_row_after(rows: list[Row], hits: list[LabelHit], established: LabelHit | None) -> str | None:
+    """Whether the labels of 成立日期's column leave a row-sized blank right under it, where
+    营业期限 is printed on the layouts that print it (an overprint or glare over the whole row)."""
+    if established is None:
+        return None
+    row = rows[established.row_index]
+    x0, unit = row.x_of(established.start), row.height
+    column = sorted({(rows[h.row_index].top + rows[h.row_index].bottom) / 2 for h in hits
+                     if abs(rows[h.row_index].x_of(h.start) - x0) < 1.5 * unit and h.field != "scope"})
+    if len(column) < 3:
+        return None
+    spacings = [b - a for a, b in itertools.pairwise(column)]
+    y = (row.top + row.bottom) / 2
+    below = [c for c in column if c > y + 0.5 * unit]
+    if not below:
+        return None
+    step = float(np.median(spacings))
+    if below[0] - y > 1.7 * step:
+        return f"a blank of {below[0] - y:.0f} px under 成立日期 where its column's rows are {step:.0f} px apart"
+    return None
 
 
 def _noise(value: Value) -> bool:

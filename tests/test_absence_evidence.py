@@ -109,6 +109,8 @@ def page(title: str, rows: list[tuple[str, str | None, float]]) -> DocumentReadi
     lines = [PageLine(title, 0.99, _quad(500, 60, 500 + 60 * len(title), 130), _quad(500, 60, 500 + 60 * len(title), 130))]
     for i, (label, value, conf) in enumerate(rows):
         y = 200 + i * 90
+        if label is None:
+            continue  # a row nothing was read in (an overprint or glare over all of it)
         q = _quad(100, y, 100 + 36 * len(label), y + H)
         lines.append(PageLine(label, 0.99, q, q))
         if value:
@@ -237,3 +239,13 @@ def test_a_holder_name_running_into_the_next_label_is_cut_and_cannot_reject():
     other = [(lab, ("杭州鲜果时兴食品有限公司许可证编号：JY1" if lab == "经营者名称" else val), c) for lab, val, c in rows]
     got, _codes, ev = decision("food_business_licence", other)
     assert got != "reject"  # a cut value is never a confident mismatch
+
+
+def test_an_unread_row_where_the_term_would_be_is_not_an_omitted_term():
+    """Issued after 2022-03 (a layout that omits 营业期限), but the rows under 成立日期 leave a
+    row-sized blank: the term may be printed there and unread."""
+    rows = [r for r in LICENCE_NO_TERM if r[0] != "住所"] + [(None, None, 0.0), ("住所", "杭州市西湖区文三路90号", 0.99),
+                                                           ("登记机关", "2023年05月15日", 0.99)]
+    got, codes, ev = decision("business_licence", rows)
+    assert got == "review" and codes == ["LOW_CONFIDENCE"]
+    assert "blank of" in next(c for c in ev.checks if c.name == "valid_on_check_date").message
