@@ -88,6 +88,10 @@ def extract(lines: list[OcrLine]) -> Extraction:
             name.spans = name.spans[:1]
         cut = cut_at_labels(name, _label_words())
         text = _clean_name(name.text)
+        stripped = LEADING_JUNK_NAME.match(text)
+        if stripped and stripped.end() < len(text):
+            # a watermark's letters or the label's own tail (称) glued in front of the name
+            text, cut = text[stripped.end():], cut or stripped.group(0)
         if text:
             out.fields["holder_name"] = name_field(name, text, cut)
 
@@ -215,6 +219,8 @@ def _issue_date(rows: list[Row], authority: LabelHit | None) -> dt.date | None:
     return None
 
 
+# the label's tail (称 of 名　称) with whatever a watermark glued in front of it: not the name
+LEADING_JUNK_NAME = re.compile(r"^[A-Za-z0-9._\-/]*(?:名称|称)[:：]?(?=[\u4e00-\u9fff])")
 NOT_A_HOLDER = re.compile(r"监督管理|工商行政管理|登记机关|网址|公示系统|监制"
                           # a 类型 value (有限责任公司(自然人独资)…) is an entity form, not a name
                           r"|^(类型)?[:：]?(有限责任公司|股份有限公司|其他有限责任公司|其他股份有限公司|个人独资企业|"

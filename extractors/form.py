@@ -85,7 +85,7 @@ def number_module(name: str):
 
 
 ID_RUN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-CLASS_RUN = re.compile(r"第?\s*([0-9]{1,2})\s*类")
+CLASS_RUN = re.compile(r"第?\s*([0-9]{1,2})\s*类|国际分类[:：]?\s*([0-9]{1,2})")
 QUOTES = "「」『』“”\"'《》〈〉【】"
 NAME_LEAD = re.compile(r"^(?:名称|名)[:：]?")
 TEXT_LEAD = re.compile(r"^[（(][\u4e00-\u9fff]{1,4}[）)][:：]?")
@@ -252,7 +252,7 @@ def _read(out: Extraction, name: str, spec: FieldSpec, value: Value | None, line
     elif kind == "trademark_class":
         m = CLASS_RUN.search(text)
         if m:
-            out.fields[name] = field_from_value(value, str(int(m.group(1))))
+            out.fields[name] = field_from_value(value, str(int(m.group(1) or m.group(2))))
 
 
 def _date_part(value: Value) -> Value:
