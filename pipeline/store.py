@@ -608,7 +608,10 @@ def _make_engine(url: str, *, must_exist: bool = False, make_folder: bool = Fals
                          f"the store runs on sqlite or postgresql, not {visible(parsed.get_backend_name())}")
     try:
         return _engine_for(url, parsed, must_exist=must_exist, make_folder=make_folder)
-    except (NoSuchModuleError, ImportError, ArgumentError) as e:
+    except ImportError as e:
+        raise StoreError(f"verdict store {visible(parsed.render_as_string(hide_password=True))!r} needs a database "
+                         f"driver that is not installed ({visible(e)}): pip install -e '.[postgres]'") from None
+    except (NoSuchModuleError, ArgumentError) as e:
         raise StoreError(f"bad verdict store URL {visible(parsed.render_as_string(hide_password=True))!r}: "
                          f"{visible(e)}") from None
 
