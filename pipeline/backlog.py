@@ -253,8 +253,13 @@ def scan_inbox(inbox: Path) -> list[Fingerprint]:
     found = []
     for p in sorted(inbox.iterdir()):
         try:
-            if (p / SUBMISSION_FILE).is_file():
-                found.append(fingerprint(p))
+            if not (p / SUBMISSION_FILE).is_file():
+                continue
+            fp = fingerprint(p)
+            if not is_plain_text(p.name):  # not UTF-8 (or a control character): no tool can show or store it
+                fp.submission_id, fp.permanent = folder_id(p), True
+                fp.error = f"submission folder name is not plain UTF-8 text: {visible(p.name)}"
+            found.append(fp)
         except Exception as e:  # noqa: BLE001 - one folder must never stop the scan of the others
             message = f"submission folder cannot be scanned: {type(e).__name__}: {visible(e)}"[:1000]
             digest = hashlib.sha256(f"zizhi-scan-error\0{message}".encode("utf-8", "backslashreplace")).hexdigest()
