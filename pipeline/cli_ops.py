@@ -147,6 +147,33 @@ def _open_store(url: str, *, writable: bool):
         return None
 
 
+def _console_logs_without_tracebacks() -> None:
+    """Prefect's console log shows each failure as one line, without its traceback: a failed
+    submission is recorded with its reason, and a run that stops says why in one line. (The
+    Prefect server's logs keep the tracebacks.)"""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    def one_line(format_record):
+        def format(record: logging.LogRecord) -> str:
+            saved = record.exc_info, record.exc_text, record.stack_info
+            record.exc_info = record.exc_text = record.stack_info = None
+            try:
+                return format_record(record)
+            finally:
+                record.exc_info, record.exc_text, record.stack_info = saved
+        return format
+
+    for logger in [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]:
+        for handler in getattr(logger, "handlers", []):
+            formatter = handler.formatter
+            if isinstance(handler, PrefectConsoleHandler) and formatter is not None \
+                    and not getattr(formatter, "_zizhi_one_line", False):
+                formatter.format = one_line(formatter.format)
+                formatter._zizhi_one_line = True
+
+
 def cmd_backlog_run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -173,6 +200,7 @@ def cmd_backlog_run(args: argparse.Namespace) -> int:
             print(f"zizhi: Prefect API: {api or 'temporary server'}", file=sys.stderr)
             from flows import process_backlog
 
+            _console_logs_without_tracebacks()
             summary = process_backlog(str(inbox), store=store_url, today=args.today, batch_size=args.batch_size,
                                       concurrency=args.workers, runner=runner)
     except (StoreError, SQLAlchemyError) as e:  # the store failed during the run (full, gone, locked)

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -170,8 +171,13 @@ def read_file(path: Path, options: IngestOptions) -> bytes:
     """A document's bytes, read once through one open file: DocumentError when it is empty or over
     `max_file_bytes` (told by the open file's own size, so a larger file is never read whole)."""
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        # O_NONBLOCK: a FIFO or device swapped in after the path was checked must not hang the read
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise DocumentError(f"document is not a regular file: {visible(path.name)}")
+            size = st.st_size
             if size > options.max_file_bytes:
                 raise DocumentError(f"file is {size / 1e6:.1f} MB, over the {options.max_file_bytes / 1e6:.0f} MB "
                                     f"limit: {visible(path.name)}")

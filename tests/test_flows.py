@@ -428,3 +428,27 @@ def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
     flows.process_backlog(str(inbox), store=url, today=TODAY)
     assert judged == [sha_mine]
     assert all(expected == got for expected, got in reads)
+
+
+def test_a_store_that_fails_mid_run_stops_it_with_one_line(tmp_path, prefect_api, results_dir, blind, capfd,
+                                                           monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from pipeline.cli import main
+
+    def full(*a, **k):
+        raise OperationalError("INSERT INTO verdicts", {}, Exception("database or disk is full"))
+
+    inbox = make_inbox(tmp_path, names=("demo",), broken=False)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    Store(url).close()
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    monkeypatch.setattr(Store, "record_verdict", full)
+    monkeypatch.setattr(Store, "record_failure", full)
+    capfd.readouterr()
+    code = main(["backlog", "run", "--inbox", str(inbox), "--store", url])
+    out, err = capfd.readouterr()
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1] == (f"zizhi: backlog run stopped: verdict store {url} is not usable: "
+                                            "database or disk is full")
+    assert "Traceback" not in err
