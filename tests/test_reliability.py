@@ -290,3 +290,64 @@ def test_verdicts_shows_failures_and_ids_escaped(tmp_path, capsys):
     code, out, _ = run(["verdicts", "--store", url, "--failures"], capsys)
     assert code == 0 and len(out.splitlines()) == 1
     assert "not valid JSON\\nFAKE LINE" in out and "bad\\udcff\\n" in out
+
+
+# --- hostile documents: a clear error or a non-approve verdict, each within 60 s ------------------
+
+def _hostile(kind: str, docs) -> str:
+    """Write a hostile document into `docs`; returns its file name."""
+    from tests.test_ingest import _pdf_with_page_sizes, _png_header_only
+
+    rng = np.random.default_rng(16)
+    if kind == "16-bit noise png":
+        Image.fromarray(rng.integers(0, 65535, (600, 800), dtype=np.uint16)).save(docs / "d.png")
+    elif kind == "1,000-page pdf":
+        _pdf_with_page_sizes(docs / "d.pdf", [(595, 842)] * 1000)
+        return "d.pdf"
+    elif kind == "50-page tiff":
+        page = Image.new("L", (300, 200), 255)
+        page.save(docs / "d.tiff", "TIFF", save_all=True, append_images=[page] * 49)
+        return "d.tiff"
+    elif kind == "bomb header png":
+        _png_header_only(docs / "d.png", 100_000, 100_000)
+    elif kind == "truncated png":
+        image, _ = text_page([("营业执照", 100, 40)], size=(800, 400))
+        _, buf = cv2.imencode(".png", image)
+        (docs / "d.png").write_bytes(buf.tobytes()[: len(buf) // 2])
+    elif kind == "one pixel high, 20 MP wide":
+        Image.new("L", (20_000_000, 1), 0).save(docs / "d.png")
+    elif kind == "cmyk jpeg of nothing":
+        Image.new("CMYK", (800, 600), (0, 0, 0, 0)).save(docs / "d.jpg")
+        return "d.jpg"
+    elif kind == "pdf header, jpeg body":
+        _, buf = cv2.imencode(".jpg", np.full((100, 100, 3), 255, np.uint8))
+        (docs / "d.png").write_bytes(b"%PDF-1.7\n" + buf.tobytes())
+    elif kind == "fifo":
+        import os
+
+        os.mkfifo(docs / "d.png")
+    elif kind == "folder":
+        (docs / "d.png").mkdir()
+    return "d.png"
+
+
+HOSTILE = ["16-bit noise png", "1,000-page pdf", "50-page tiff", "bomb header png", "truncated png",
+           "one pixel high, 20 MP wide", "cmyk jpeg of nothing", "pdf header, jpeg body", "fifo", "folder"]
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_documents_get_a_clear_error_or_a_non_approve_verdict_in_60_s(tmp_path, capsys, kind):
+    (tmp_path / "docs").mkdir()
+    name = _hostile(kind, tmp_path / "docs")
+    path = write_submission(tmp_path, [{"file": f"docs/{name}"}])
+    start = time.monotonic()
+    code, out, err = run(["verify", str(path), "--json", "--today", "2026-11-27"], capsys)
+    seconds = time.monotonic() - start
+    assert seconds < 60, f"{kind}: {seconds:.0f} s"
+    assert "Traceback" not in err
+    if code == 2:
+        assert out == "" and len(err.splitlines()) == 1 and err.startswith("zizhi: ")
+    else:
+        assert code == 0, err
+        assert json.loads(out)["decision"] in ("review", "reject")
