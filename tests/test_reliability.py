@@ -54,6 +54,14 @@ def test_json_depth_ignores_brackets_in_strings():
     assert json_depth("[" * 5000 + "]" * 5000) == 5000
 
 
+def test_json_limits_take_linear_time_on_pathological_input():
+    start = time.monotonic()
+    for text in ('"' + '\\"' * 300_000, '"' + "\\" * 900_000, '"' * 1_000_000, "[" * 1_000_000):
+        with pytest.raises(SubmissionError):
+            parse_submission_json(text.encode())
+    assert time.monotonic() - start < 20  # quadratic, the first case alone took hours
+
+
 BAD_JSON = {
     "5,000 levels deep": ("[" * 5000 + "]" * 5000, "nested 5000 levels deep"),
     "deep inside a valid object": (_with(extra=json.loads("[" * 40 + "]" * 40)), "levels deep"),
