@@ -351,12 +351,15 @@ def _claim_and_fail(store: str, fp: bl.Fingerprint, owner: str) -> bl.Outcome | 
     error counts its attempts and stops being retried at the limit. None if the claim was not won."""
     s = bl.backlog_settings()
     st = open_store(store)
-    item = fp.item
-    if not st.claim([item], owner=owner, lease_seconds=s.backlog_lease_seconds, max_attempts=s.backlog_max_attempts):
-        return None
-    st.record_failure(item.key, fp.error, owner=owner, permanent=fp.permanent, folder=item.folder)
-    return bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed", error=fp.error,
-                      permanent=fp.permanent)
+    item, error, permanent = fp.item, fp.error, fp.permanent
+    try:
+        if not st.claim([item], owner=owner, lease_seconds=s.backlog_lease_seconds,
+                        max_attempts=s.backlog_max_attempts):
+            return None
+    except Exception as e:  # noqa: BLE001 - recorded below (if the store takes nothing, that raises)
+        error, permanent = f"{error}; and it could not be claimed: {describe(e)}", False
+    st.record_failure(item.key, error, owner=owner, permanent=permanent, folder=item.folder)
+    return bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed", error=error, permanent=permanent)
 
 
 def _picked_up_again(store: str, folder: str, owner: str, outcomes: list[bl.Outcome]) -> Item | None:
