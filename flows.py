@@ -32,9 +32,10 @@ from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline import backlog as bl
+from pipeline.display import visible
 from pipeline.document import DocumentReading, DocumentWork, interpret_document, read_document
-from pipeline.errors import SubmissionError
-from pipeline.ingest import load_submission
+from pipeline.errors import ContentChanged, SubmissionError
+from pipeline.ingest import submission_from_bytes
 from pipeline.models import DocumentRef, Submission, Verdict
 from pipeline.ocr import get_engine
 from pipeline.runner import assemble_verdict, check_submission
@@ -61,16 +62,18 @@ def _engine():
     return get_engine(get_settings().ocr)
 
 
-class ContentChanged(SubmissionError):
-    """The folder changed between the scan and the verification: its new content is a new item."""
-
-
 @dataclass
 class LoadedSubmission:
+    """A submission parsed from the very bytes its content hash was computed from, with the digest
+    each of its files had then: every later read of a file must find the same digest."""
+
     submission: Submission
     base_dir: str
     content_hash: str
     doc_hashes: list[str] = field(default_factory=list)  # one per submission.documents entry
+    image_hashes: list[str] = field(default_factory=list)  # one per submission.product.images entry
+    submission_json: bytes = b""
+    digests: dict[str, str] = field(default_factory=dict)  # every named file as written -> digest
 
 
 def _exception_of(state) -> BaseException | None:
@@ -99,16 +102,24 @@ def scan_inbox_task(inbox: str) -> list[bl.Fingerprint]:
 @task(name="load-submission", retries=2, retry_delay_seconds=1, retry_condition_fn=_retry_on_io,
       cache_policy=NO_CACHE, persist_result=False, task_run_name="load {submission_path}")
 def load_submission_task(submission_path: str, expected_hash: str | None = None) -> LoadedSubmission:
-    """Parse and check the submission; fingerprint its content (SubmissionError: unusable)."""
+    """Fingerprint the submission's content, then parse and check the bytes just hashed
+    (SubmissionError: unusable; ContentChanged: not the content `expected_hash` names)."""
     path = Path(submission_path)
-    fp = bl.fingerprint(path.parent)
+    if not path.is_file():
+        raise SubmissionError(f"submission file not found: {visible(path)}")
+    fp = bl.fingerprint(path.parent, path.name)
     if expected_hash is not None and fp.content_hash != expected_hash:
         raise ContentChanged("submission changed since the inbox was scanned; its new content is "
-                             "verified on the next run")
-    submission, base_dir = load_submission(path)
-    check_submission(submission, base_dir, _rules())
+                             "picked up as a new item")
+    if fp.error:
+        raise SubmissionError(fp.error)
+    base_dir = path.parent.resolve()
+    submission = submission_from_bytes(fp.submission_json, f"submission file {visible(path)}")
+    submission = check_submission(submission, base_dir, _rules())
     return LoadedSubmission(submission, str(base_dir), fp.content_hash,
-                            [fp.doc_hashes.get(ref.file, "") for ref in submission.documents])
+                            [fp.doc_hashes[ref.file] for ref in submission.documents],
+                            [fp.doc_hashes[file] for file in submission.product.images],
+                            fp.submission_json, dict(fp.doc_hashes))
 
 
 def _ocr_cache_key(context, parameters) -> str | None:
@@ -121,28 +132,34 @@ def _ocr_cache_key(context, parameters) -> str | None:
       retry_delay_seconds=2, retry_condition_fn=_retry_on_io, task_run_name="ocr {submission_id} {ref.file}")
 def read_document_task(base_dir: str, ref: DocumentRef, doc_hash: str, reading_key: str,
                        submission_id: str = "") -> DocumentReading:
-    """Load, straighten and OCR one document: cached by the file's sha256 and the engine's identity."""
-    return read_document(Path(base_dir), ref, _engine(), get_settings())
+    """Load, straighten and OCR one document: cached by the file's digest and the engine's identity.
+
+    The file is read once and its bytes must have `doc_hash` (else ContentChanged, and nothing is
+    cached): the reading filed under a digest is always the reading of those bytes."""
+    return read_document(Path(base_dir), ref, _engine(), get_settings(), expect_digest=doc_hash)
 
 
 @task(name="extract-document", cache_policy=NO_CACHE, persist_result=False,
       task_run_name="extract {submission_id} {ref.file}")
-def extract_task(reading: DocumentReading, base_dir: str, ref: DocumentRef, submission_id: str = "") -> DocumentWork:
+def extract_task(reading: DocumentReading, base_dir: str, ref: DocumentRef, submission_id: str = "",
+                 doc_hash: str | None = None) -> DocumentWork:
     """Classify and extract fields from a reading (cheap: no OCR)."""
     settings = get_settings()
-    if reading.load_error is not None:
+    if reading.load_error is not None or (doc_hash is not None and reading.sha256 != doc_hash):
         # A cached reading that failed to load may name another upload's file, or an environment
         # problem since fixed: loading fails fast, so read it again rather than trust the cache.
-        reading = read_document(Path(base_dir), ref, _engine(), settings)
+        # (A reading of other bytes than `doc_hash` cannot be cached; it is never used either.)
+        reading = read_document(Path(base_dir), ref, _engine(), settings, expect_digest=doc_hash)
     return interpret_document(reading, ref, settings, _rules())
 
 
 @task(name="verdict", cache_policy=NO_CACHE, persist_result=False, task_run_name="verdict {submission.id}")
-def verdict_task(submission: Submission, works: list[DocumentWork], today: dt.date, base_dir: str) -> Verdict:
+def verdict_task(submission: Submission, works: list[DocumentWork], today: dt.date, base_dir: str,
+                 image_hashes: list[str] | None = None) -> Verdict:
     """The rules over the documents (and product images), and the decision: the same function
-    `zizhi verify` ends with."""
+    `zizhi verify` ends with. Product images are read once each and must have `image_hashes`."""
     return assemble_verdict(submission, Path(base_dir), works, today=today, settings=get_settings(), rules=_rules(),
-                            engine=_engine())
+                            engine=_engine(), image_digests=image_hashes)
 
 
 @task(name="claim", retries=3, retry_delay_seconds=[1, 2, 4], cache_policy=NO_CACHE, persist_result=False)
@@ -154,12 +171,18 @@ def claim_task(store_url: str, items: list[Item], owner: str) -> list[Item]:
 
 @task(name="record-verdict", retries=3, retry_delay_seconds=[1, 2, 4], cache_policy=NO_CACHE,
       persist_result=False, task_run_name="record {item.submission_id}")
-def record_verdict_task(store_url: str, item: Item, verdict: Verdict, versions: dict, owner: str) -> bool:
+def record_verdict_task(store_url: str, item: Item, verdict: Verdict, versions: dict, owner: str,
+                        loaded: LoadedSubmission | None = None) -> bool:
     """Store the verdict and close its claim in one transaction; False if one was stored already."""
     flow_run_id = runtime_flow_run.get_id()
-    # The store keeps its own copy of the files, for the reviewer console (None if re-uploaded since).
-    copy = bl.copy_submission(Path(item.folder), item.content_hash,
-                              max_file_bytes=get_settings().ingest.max_file_bytes) if item.folder else None
+    # The store keeps its own copy of the files, for the reviewer console: the submission bytes that
+    # were parsed, and each file only if it still has the digest that was read.
+    copy = None
+    if loaded is not None:
+        copy = bl.copy_verified(Path(loaded.base_dir), loaded.submission_json, loaded.digests)
+    elif item.folder:
+        copy = bl.copy_submission(Path(item.folder), item.content_hash,
+                                  max_file_bytes=get_settings().ingest.max_file_bytes)
     return open_store(store_url).record_verdict(
         item.key, verdict_json=verdict.model_dump_json(), decision=verdict.decision,
         checked_on=verdict.checked_on, versions=versions, owner=owner, folder=item.folder, flow_run_id=flow_run_id,
@@ -232,7 +255,13 @@ class GraphRun:
         while self._waiting and len(self._reads) < self.ocr_slots and self._loading < self.ocr_slots:
             chunk = [self._waiting.popleft() for _ in range(min(self.ocr_slots, len(self._waiting)))]
             if claim is not None:
-                won = {i.key for i in claim([t.item for t in chunk])}
+                try:
+                    won = {i.key for i in claim([t.item for t in chunk])}
+                except Exception as e:  # noqa: BLE001 - recorded as these items' failure; the batch goes on
+                    for t in chunk:
+                        t.error = e
+                        self.started.append(t)
+                    continue
                 chunk = [t for t in chunk if t.item.key in won]
             for t in chunk:
                 self.started.append(t)
@@ -276,22 +305,23 @@ class GraphRun:
             n = len(t.loaded.submission.documents)
             t.works, t.left = [None] * n, n
             if n == 0:
-                self._submit(t, "verdict", verdict_task, t.loaded.submission, [], self.today, t.loaded.base_dir)
+                self._submit(t, "verdict", verdict_task, t.loaded.submission, [], self.today, t.loaded.base_dir,
+                             t.loaded.image_hashes)
             self._reads.extend((t, i) for i in range(n))
         elif kind == "read":
             self._submit(t, "extract", extract_task, future, t.loaded.base_dir, t.loaded.submission.documents[doc],
-                         t.loaded.submission.id, doc=doc)
+                         t.loaded.submission.id, t.loaded.doc_hashes[doc], doc=doc)
         elif kind == "extract":
             t.works[doc] = future
             t.left -= 1
             if t.left == 0:
                 self._submit(t, "verdict", verdict_task, t.loaded.submission, list(t.works), self.today,
-                             t.loaded.base_dir)
+                             t.loaded.base_dir, t.loaded.image_hashes)
         elif kind == "verdict":
             t.verdict = future.result()
             if self.store and t.item is not None:
                 self._submit(t, "record", record_verdict_task, self.store, t.item, future, self.versions,
-                             self.owner)
+                             self.owner, t.loaded)
             else:
                 self._publish(t, future)
         elif kind == "record":
@@ -306,7 +336,44 @@ class GraphRun:
 
 
 def describe(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, SubmissionError) else f"{type(exc).__name__}: {exc}"
+    """One line for a failure record: zizhi's own errors as they are, others with their type."""
+    text = str(exc) if isinstance(exc, SubmissionError | ContentChanged) else f"{type(exc).__name__}: {exc}"
+    return visible(text)
+
+
+# How often one batch picks a folder up again after its content changed under the run (a folder
+# rewritten non-stop is left to the next run).
+RESCANS = 2
+
+
+def _claim_and_fail(store: str, fp: bl.Fingerprint, owner: str) -> bl.Outcome | None:
+    """Record a folder the scan could not use (its `error`) as failed: claimed first, so a transient
+    error counts its attempts and stops being retried at the limit. None if the claim was not won."""
+    s = bl.backlog_settings()
+    st = open_store(store)
+    item, error, permanent = fp.item, fp.error, fp.permanent
+    try:
+        if not st.claim([item], owner=owner, lease_seconds=s.backlog_lease_seconds,
+                        max_attempts=s.backlog_max_attempts):
+            return None
+    except Exception as e:  # noqa: BLE001 - recorded below (if the store takes nothing, that raises)
+        error, permanent = f"{error}; and it could not be claimed: {describe(e)}", False
+    st.record_failure(item.key, error, owner=owner, permanent=permanent, folder=item.folder)
+    return bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed", error=error, permanent=permanent)
+
+
+def _picked_up_again(store: str, folder: str, owner: str, outcomes: list[bl.Outcome]) -> Item | None:
+    """The folder's new content after a change under the run: an item to verify now, or None (its
+    failure recorded, or nothing readable there any more)."""
+    try:
+        fp = bl.fingerprint(Path(folder))
+    except OSError:
+        return None  # gone (moved, deleted): the next scan sees whatever is there then
+    if fp.error:
+        if (outcome := _claim_and_fail(store, fp, owner)) is not None:
+            outcomes.append(outcome)
+        return None
+    return fp.item
 
 
 def task_runner(kind: str, concurrency: int, dask_address: str | None = None):
@@ -332,8 +399,9 @@ def verify_submission(submission_path: str, today: dt.date | None = None, store:
     engine, settings = _engine(), get_settings()
     item = None
     if store:
-        fp = bl.fingerprint(Path(submission_path).parent)
-        item = Item(fp.submission_id, fp.content_hash, str(Path(submission_path).parent))
+        path = Path(submission_path)
+        fp = bl.fingerprint(path.parent, path.name)
+        item = Item(fp.submission_id, fp.content_hash, str(path.parent))
     run = GraphRun(today=bl.today_or(today), reading_key=bl.reading_key(engine, settings),
                    ocr_slots=bl.backlog_settings().backlog_concurrency, store=store,
                    versions=bl.versions(engine, settings, _rules()), owner=current_owner())
@@ -349,33 +417,49 @@ def backlog_batch(items: list[Item], store: str, today: dt.date, owner: str, num
     """Claim (a few at a time), verify, and record every verdict or failure of a batch."""
     logger = get_run_logger()
     engine, settings = _engine(), get_settings()
-    run = GraphRun(today=today, reading_key=bl.reading_key(engine, settings), ocr_slots=ocr_slots, store=store,
-                   versions=bl.versions(engine, settings, _rules()), owner=owner)
-    try:
-        tracks = run.run([Track(path=str(Path(i.folder) / bl.SUBMISSION_FILE), item=i) for i in items],
-                         claim=lambda chunk: claim_task(store, chunk, owner))
-    except BaseException as e:
-        # Interrupted: hand back what was not finished (a later run retries it), then re-raise.
-        unfinished = [t.item.key for t in run.started if t.error is None and t.stored is None]
-        open_store(store).release(owner, unfinished, f"run interrupted: {type(e).__name__}: {e}")
-        raise
-    if len(tracks) < len(items):
-        logger.info("%d of %d taken by another run meanwhile", len(items) - len(tracks), len(items))
-
     outcomes: list[bl.Outcome] = []
-    for t in tracks:
-        item = t.item
-        if t.error is None:
-            outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder,
-                                       t.verdict.decision if t.stored else "duplicate",
-                                       reasons=[r.code for r in t.verdict.reasons]))
-            continue
-        permanent = isinstance(t.error, SubmissionError)
-        message = describe(t.error)
-        logger.warning("%s (%s) failed: %s", item.submission_id, Path(item.folder).name, message)
-        record_failure_task(store, item, message, owner, permanent)
-        outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed",
-                                   error=message, permanent=permanent))
+    todo = list(items)
+    for rescan in range(RESCANS + 1):
+        run = GraphRun(today=today, reading_key=bl.reading_key(engine, settings), ocr_slots=ocr_slots, store=store,
+                       versions=bl.versions(engine, settings, _rules()), owner=owner)
+        try:
+            tracks = run.run([Track(path=str(Path(i.folder) / bl.SUBMISSION_FILE), item=i) for i in todo],
+                             claim=lambda chunk: claim_task(store, chunk, owner))
+        except BaseException as e:
+            # Interrupted: hand back what was not finished (a later run retries it), then re-raise.
+            unfinished = [t.item.key for t in run.started if t.error is None and t.stored is None]
+            open_store(store).release(owner, unfinished, f"run interrupted: {type(e).__name__}: {visible(e)}")
+            raise
+        if len(tracks) < len(todo):
+            logger.info("%d of %d taken by another run meanwhile", len(todo) - len(tracks), len(todo))
+        todo = []
+        for t in tracks:
+            item = t.item
+            if t.error is None:
+                outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder,
+                                           t.verdict.decision if t.stored else "duplicate",
+                                           reasons=[r.code for r in t.verdict.reasons]))
+                continue
+            message = describe(t.error)
+            if isinstance(t.error, ContentChanged):
+                # Nothing is judged on a mix: this content's claim is dropped (the content is gone)
+                # and the folder's new content is picked up as a new item.
+                logger.info("%s (%s): %s", visible(item.submission_id), visible(Path(item.folder).name), message)
+                open_store(store).forget(owner, item.key)
+                outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "changed",
+                                           error=message))
+                new = _picked_up_again(store, item.folder, owner, outcomes) if rescan < RESCANS else None
+                if new is not None and new.key != item.key:
+                    todo.append(new)
+                continue
+            permanent = isinstance(t.error, SubmissionError)
+            logger.warning("%s (%s) failed: %s", visible(item.submission_id), visible(Path(item.folder).name),
+                           message)
+            record_failure_task(store, item, message, owner, permanent)
+            outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed",
+                                       error=message, permanent=permanent))
+        if not todo:
+            break
     if outcomes:
         create_table_artifact([o.row() for o in outcomes], key="backlog-batch",
                               description=f"batch {number}: {len(outcomes)} submission(s)")
@@ -405,7 +489,16 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
     logger.info("%d submission(s) in %s: %d to verify, %d already verified or in progress (store %r)",
                 len(items), inbox, len(pending), skipped, st)
 
+    # Folders the scan could not use (unusable JSON, an unreadable file…) are recorded as failed
+    # here, each on its own; only the others go to the batches.
     outcomes: list[bl.Outcome] = []
+    unusable = {fp.item.key: fp for fp in found if fp.error}
+    for item in [i for i in pending if i.key in unusable]:
+        fp = unusable[item.key]
+        logger.warning("%s (%s) failed: %s", visible(item.submission_id), visible(fp.folder.name), fp.error)
+        if (outcome := _claim_and_fail(store_url, fp, owner)) is not None:
+            outcomes.append(outcome)
+    pending = [i for i in pending if i.key not in unusable]
     chunks = list(bl.batches(pending, batch_size))
     cluster = None
     try:

@@ -33,9 +33,11 @@ from typing import Literal, Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.errors import DocumentError
-from pipeline.ingest import MAX_SUBMISSION_BYTES, resolve_document_path
+from pipeline.display import is_plain_text, visible
+from pipeline.errors import SubmissionError
+from pipeline.ingest import MAX_SUBMISSION_BYTES, fetch, parse_submission_json
 from pipeline.models import Verdict
+from pipeline.settings import IngestOptions, get_settings
 from pipeline.store import Item, Store, SubmissionCopy, default_store_url
 
 SUBMISSION_FILE = "submission.json"
@@ -77,10 +79,20 @@ def backlog_settings() -> BacklogSettings:
 
 @dataclass
 class Fingerprint:
+    """A submission folder's content as scanned: its key, and the bytes the key was computed from.
+
+    `error` (one line) says the folder cannot be verified as it is: unusable content (`permanent`,
+    e.g. JSON nested 5,000 deep) or a problem reading it (not permanent: retried up to the limit).
+    """
+
     submission_id: str
     content_hash: str
     folder: Path
-    doc_hashes: dict[str, str] = field(default_factory=dict)  # file as written -> sha256 or "!Error"
+    doc_hashes: dict[str, str] = field(default_factory=dict)  # file as written -> ingest.Fetched.digest
+    submission_json: bytes = b""  # the bytes hashed: parse these, never the file again
+    error: str | None = None
+    permanent: bool = True
+    blobs: dict[str, bytes] = field(default_factory=dict, repr=False)  # with keep_bytes: file -> bytes read
 
     @property
     def item(self) -> Item:
@@ -100,22 +112,14 @@ def _named_files(raw: object) -> list[str]:
     files: list[str] = []
     if not isinstance(raw, dict):
         return files
-    for doc in raw.get("documents") or []:
+    docs = raw.get("documents")
+    for doc in docs if isinstance(docs, list) else []:
         if isinstance(doc, dict) and isinstance(doc.get("file"), str):
             files.append(doc["file"])
     product = raw.get("product")
-    if isinstance(product, dict):
-        files.extend(x for x in product.get("images") or [] if isinstance(x, str))
+    if isinstance(product, dict) and isinstance(product.get("images"), list):
+        files.extend(x for x in product["images"] if isinstance(x, str))
     return list(dict.fromkeys(files))
-
-
-def _parse_submission(data: bytes) -> object:
-    if len(data) > MAX_SUBMISSION_BYTES:
-        return None
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
 
 
 class _ContentHash:
@@ -132,24 +136,64 @@ class _ContentHash:
         return self._h.hexdigest()
 
 
-def fingerprint(folder: Path) -> Fingerprint:
-    """Identify a submission folder's current content. Never raises for bad content (only for I/O)."""
+def folder_id(folder: Path) -> str:
+    """The key of a folder whose submission has no usable id: `folder:<name>`, printable and storable
+    (a non-UTF-8 folder name is shown with escapes)."""
+    return f"folder:{visible(Path(folder).name)}"[:200]
+
+
+def _ingest_options(max_file_bytes: int | None) -> IngestOptions:
+    options = get_settings().ingest
+    return options if max_file_bytes is None else options.model_copy(update={"max_file_bytes": max_file_bytes})
+
+
+def fingerprint(folder: Path, file: str = SUBMISSION_FILE, *, keep_bytes: bool = False,
+                max_file_bytes: int | None = None) -> Fingerprint:
+    """Identify a submission folder's current content: each file is read once and hashed.
+
+    Bad content never raises: it is part of what the content is (a missing or unsafe document has
+    an error digest; unusable JSON sets `error`). Raises OSError only when the submission file
+    itself cannot be read.
+    """
     folder = Path(folder)
-    data = (folder / SUBMISSION_FILE).read_bytes()
+    with (folder / file).open("rb") as f:
+        data = f.read(MAX_SUBMISSION_BYTES + 1)
     h = _ContentHash(data)
-    raw = _parse_submission(data)
+    error = None
+    try:
+        raw = parse_submission_json(data)
+    except SubmissionError as e:
+        raw, error = None, str(e)
     sid = raw.get("id") if isinstance(raw, dict) else None
-    submission_id = sid.strip() if isinstance(sid, str) and sid.strip() else f"folder:{folder.name}"
-    docs: dict[str, str] = {}
+    sid = sid.strip() if isinstance(sid, str) else ""
+    submission_id = sid if sid and len(sid) <= 200 and is_plain_text(sid) else folder_id(folder)
+    fp = Fingerprint(submission_id, "", folder, submission_json=data, error=error)
     base = folder.resolve()
+    options = _ingest_options(max_file_bytes)
     for name in _named_files(raw):
-        try:
-            digest = file_sha256(resolve_document_path(base, name))
-        except DocumentError as e:  # missing or unsafe: that is part of what the content is
-            digest = f"!{type(e).__name__}"
-        docs[name] = digest
-        h.add(name, digest)
-    return Fingerprint(submission_id[:200], h.hexdigest(), folder, docs)
+        fetched = fetch(base, name, options)  # missing, unsafe or too large: an error digest
+        fp.doc_hashes[name] = fetched.digest
+        h.add(name, fetched.digest)
+        if keep_bytes and fetched.data is not None:
+            fp.blobs[name] = fetched.data
+    fp.content_hash = h.hexdigest()
+    return fp
+
+
+def _copy_of(submission_json: bytes, files: list[tuple[str, str, bytes]]) -> SubmissionCopy:
+    raw = parse_submission_json(submission_json)
+    raw = raw if isinstance(raw, dict) else {}
+    shop = raw.get("shop") if isinstance(raw.get("shop"), dict) else {}
+    product = raw.get("product") if isinstance(raw.get("product"), dict) else {}
+    return SubmissionCopy(submission_json=submission_json, category=str(product.get("category") or ""),
+                          brand=product.get("brand") if isinstance(product.get("brand"), str) else None,
+                          shop_company=str(shop.get("company") or ""), files=files)
+
+
+def _roles(raw: object) -> set[str]:
+    docs = raw.get("documents") if isinstance(raw, dict) else None
+    return {d["file"] for d in docs or [] if isinstance(d, dict) and isinstance(d.get("file"), str)} \
+        if isinstance(docs, list) else set()
 
 
 def copy_submission(folder: Path, content_hash: str, *, max_file_bytes: int = 50 * 1024 * 1024
@@ -161,48 +205,66 @@ def copy_submission(folder: Path, content_hash: str, *, max_file_bytes: int = 50
     A folder or file gone since (moved, cleaned up) also gives None: the verdict is stored without copies.
     """
     try:
-        return _read_copy(Path(folder), content_hash, max_file_bytes)
+        fp = fingerprint(Path(folder), keep_bytes=True, max_file_bytes=max_file_bytes)
     except OSError as e:
-        log.warning("no copy kept of %s: %s", folder, e)
+        log.warning("no copy kept of %s: %s", visible(folder), visible(e))
         return None
+    if fp.content_hash != content_hash or fp.error:
+        return None
+    documents = _roles(parse_submission_json(fp.submission_json))
+    return _copy_of(fp.submission_json, [("document" if name in documents else "product_image", name, blob)
+                                         for name, blob in fp.blobs.items()])
 
 
-def _read_copy(folder: Path, content_hash: str, max_file_bytes: int) -> SubmissionCopy | None:
-    data = (folder / SUBMISSION_FILE).read_bytes()
-    h = _ContentHash(data)
-    raw = _parse_submission(data)
-    if not isinstance(raw, dict):
+def copy_verified(folder: Path, submission_json: bytes, digests: dict[str, str], *,
+                  max_file_bytes: int | None = None) -> SubmissionCopy | None:
+    """The store's copy of a verified submission: the submission bytes that were parsed, and each
+    named file read again and kept only if its bytes are the ones verified (same digest) — a file
+    replaced since is left out (logged), never kept in place of what was read."""
+    try:
+        raw = parse_submission_json(submission_json)
+    except SubmissionError:
         return None
-    documents = {d["file"] for d in raw.get("documents") or [] if isinstance(d, dict) and isinstance(d.get("file"), str)}
-    base = folder.resolve()
+    documents = _roles(raw)
+    base, options = Path(folder).resolve(), _ingest_options(max_file_bytes)
     kept: list[tuple[str, str, bytes]] = []
     for name in _named_files(raw):
-        try:
-            path = resolve_document_path(base, name)
-        except DocumentError as e:
-            h.add(name, f"!{type(e).__name__}")
+        fetched = fetch(base, name, options)
+        if fetched.data is None:
+            continue  # missing, unsafe or too large: its verdict says so, there is nothing to keep
+        if fetched.digest != digests.get(name):
+            log.warning("%s in %s changed after it was verified: its copy is not kept", visible(name),
+                        visible(folder))
             continue
-        if path.stat().st_size > max_file_bytes:  # refused by ingest anyway: its verdict says so
-            h.add(name, file_sha256(path))
-            continue
-        blob = path.read_bytes()
-        h.add(name, hashlib.sha256(blob).hexdigest())
-        kept.append(("document" if name in documents else "product_image", name, blob))
-    if h.hexdigest() != content_hash:
-        return None
-    shop, product = raw.get("shop") or {}, raw.get("product") or {}
-    return SubmissionCopy(submission_json=data, category=str(product.get("category") or ""),
-                          brand=product.get("brand") if isinstance(product.get("brand"), str) else None,
-                          shop_company=str(shop.get("company") or ""), files=kept)
+        kept.append(("document" if name in documents else "product_image", name, fetched.data))
+    return _copy_of(submission_json, kept)
 
 
 def scan_inbox(inbox: Path) -> list[Fingerprint]:
-    """Every `<inbox>/<folder>/submission.json`, in folder order, fingerprinted."""
+    """Every `<inbox>/<folder>/submission.json`, in folder order, fingerprinted.
+
+    Each folder on its own: whatever goes wrong with one (unreadable file, a bug) becomes that
+    folder's `error` (not permanent), never the scan's. Raises only when the inbox itself cannot be
+    listed."""
     inbox = Path(inbox)
     if not inbox.is_dir():
         raise NotADirectoryError(f"inbox is not a folder: {inbox}")
     inbox = inbox.resolve()  # folders are recorded and handed to workers as absolute paths
-    return [fingerprint(p) for p in sorted(inbox.iterdir()) if (p / SUBMISSION_FILE).is_file()]
+    found = []
+    for p in sorted(inbox.iterdir()):
+        try:
+            if not (p / SUBMISSION_FILE).is_file():
+                continue
+            fp = fingerprint(p)
+            if not is_plain_text(p.name):  # not UTF-8 (or a control character): no tool can show or store it
+                fp.submission_id, fp.permanent = folder_id(p), True
+                fp.error = f"submission folder name is not plain UTF-8 text: {visible(p.name)}"
+            found.append(fp)
+        except Exception as e:  # noqa: BLE001 - one folder must never stop the scan of the others
+            message = f"submission folder cannot be scanned: {type(e).__name__}: {visible(e)}"[:1000]
+            digest = hashlib.sha256(f"zizhi-scan-error\0{message}".encode("utf-8", "backslashreplace")).hexdigest()
+            found.append(Fingerprint(folder_id(p), digest, p, error=message, permanent=False))
+    return found
 
 
 def batches(items: Sequence, size: int) -> Iterator[list]:
@@ -264,14 +326,13 @@ def artifact_key(prefix: str, name: str) -> str:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return visible(value).replace("|", "\\|")
 
 
 def verdict_markdown(verdict: Verdict, *, folder: str = "", content_hash: str = "") -> str:
     icon = {"approve": "✅", "reject": "❌", "review": "🔍"}[verdict.decision]
-    out = [f"# {icon} {verdict.submission_id}: **{verdict.decision.upper()}**", "",
-           f"Checked on {verdict.checked_on}" + (f" · folder `{folder}`" if folder else "")
+    out = [f"# {icon} {_cell(verdict.submission_id)}: **{verdict.decision.upper()}**", "",
+           f"Checked on {verdict.checked_on}" + (f" · folder `{_cell(folder)}`" if folder else "")
            + (f" · content `{content_hash[:12]}`" if content_hash else ""), ""]
     out += ["## Reasons", ""]
     if verdict.reasons:
@@ -306,14 +367,15 @@ class Outcome:
     submission_id: str
     content_hash: str
     folder: str
-    status: str  # approve / reject / review / failed / duplicate
+    status: str  # approve / reject / review / failed / duplicate / changed (re-queued as its new content)
     reasons: list[str] = field(default_factory=list)
     error: str | None = None
     permanent: bool = False
 
     def row(self) -> dict:
-        return {"submission": self.submission_id, "folder": Path(self.folder).name, "status": self.status,
-                "reasons": ", ".join(self.reasons) or (self.error or "")[:200], "content": self.content_hash[:12]}
+        return {"submission": visible(self.submission_id), "folder": visible(Path(self.folder).name),
+                "status": self.status, "reasons": ", ".join(self.reasons) or visible(self.error or "")[:200],
+                "content": self.content_hash[:12]}
 
 
 def summary_rows(outcomes: Sequence[Outcome], *, skipped: int = 0) -> list[dict]:
@@ -321,7 +383,7 @@ def summary_rows(outcomes: Sequence[Outcome], *, skipped: int = 0) -> list[dict]
     counts = Counter(o.status for o in outcomes)
     total = len(outcomes)
     rows = []
-    for status in ("approve", "reject", "review", "failed", "duplicate"):
+    for status in ("approve", "reject", "review", "failed", "duplicate", "changed"):
         if counts.get(status):
             examples = [o.submission_id for o in outcomes if o.status == status][:10]
             rows.append({"status": status, "count": counts[status],

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
+from pipeline.display import visible as v
 from pipeline.errors import SubmissionError
 from pipeline.models import Verdict
 
@@ -20,37 +21,40 @@ def _date(text: str) -> dt.date:
 
 
 def render_verdict(verdict: Verdict) -> str:
-    """A verdict for a person: decision, reasons, fields with confidence, checks."""
-    out = [f"{verdict.submission_id}: {verdict.decision.upper()}  (checked on {verdict.checked_on})"]
+    """A verdict for a person: decision, reasons, fields with confidence, checks.
+
+    Every text that comes from a merchant or a reading (ids, file names, values, messages) is shown
+    through `display.visible`: one verdict line can never pose as another."""
+    out = [f"{v(verdict.submission_id)}: {verdict.decision.upper()}  (checked on {verdict.checked_on})"]
     if verdict.reasons:
         out.append("reasons:")
         for r in verdict.reasons:
-            where = f" [{r.document}]" if r.document else ""
-            out.append(f"  - {r.code}{where}: {r.message}")
+            where = f" [{v(r.document)}]" if r.document else ""
+            out.append(f"  - {r.code}{where}: {v(r.message)}")
     for doc in verdict.documents:
         q = doc.quality
         quality = f", sharpness {q.sharpness:.0f}, {q.width}×{q.height}, skew {q.skew_deg}°" if q else ""
-        out.append(f"document {doc.file}: {doc.doc_type} ({doc.doc_type_confidence:.2f}), "
+        out.append(f"document {v(doc.file)}: {doc.doc_type} ({doc.doc_type_confidence:.2f}), "
                    f"{doc.pages} page(s){quality}")
         for name, f in doc.fields.items():
             value = f.value if len(f.value) <= 60 else f.value[:57] + "…"
-            out.append(f"    {name:<22} {value}  ({f.confidence:.2f}, p{f.page})")
+            out.append(f"    {name:<22} {v(value)}  ({f.confidence:.2f}, p{f.page})")
         for e in doc.errors:
-            out.append(f"    ! {e.stage}{f' p{e.page}' if e.page else ''}: {e.message}")
+            out.append(f"    ! {e.stage}{f' p{e.page}' if e.page else ''}: {v(e.message)}")
     out.append("checks:")
     for c in verdict.checks:
         mark = {"pass": "ok  ", "fail": "FAIL", "review": "??  ", "skip": "--  "}[c.status]
         parts = [f"  {mark} {c.name}"]
         if c.document:
-            parts.append(f"[{c.document}]")
+            parts.append(f"[{v(c.document)}]")
         if c.expected is not None:
-            parts.append(f"expected {c.expected}")
+            parts.append(f"expected {v(c.expected)}")
         if c.found is not None or c.expected is not None:
-            parts.append(f"found {c.found if c.found is not None else '(nothing)'}")
+            parts.append(f"found {v(c.found) if c.found is not None else '(nothing)'}")
         if c.score is not None:
             parts.append(f"score {c.score}")
         if c.message:
-            parts.append(f"— {c.message}")
+            parts.append(f"— {v(c.message)}")
         out.append(" ".join(parts))
     return "\n".join(out)
 
@@ -61,7 +65,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         verdict = verify(args.submission, today=args.today)
     except SubmissionError as e:
-        print(f"zizhi: {e}", file=sys.stderr)
+        print(f"zizhi: {v(e)}", file=sys.stderr)  # one line, whatever the file names in it hold
         return EXIT_UNUSABLE
     if args.json:
         print(verdict.model_dump_json(indent=2))

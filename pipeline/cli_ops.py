@@ -132,23 +132,80 @@ def _drain_prefect_workers() -> None:
 
 # --- commands --------------------------------------------------------------------------------
 
+def _open_store(url: str, *, writable: bool):
+    """The store, or one line on stderr and None: a bad URL, a missing folder (or, to read, a missing
+    store), a corrupt file; to write, also a read-only or full one."""
+    from pipeline.store import Store, StoreError
+
+    try:
+        store = Store(url, create=writable, must_exist=not writable)
+        if writable:
+            store.check_writable()
+        return store
+    except StoreError as e:
+        print(f"zizhi: {e}", file=sys.stderr)
+        return None
+
+
+def _console_logs_without_tracebacks() -> None:
+    """Prefect's console log shows each failure as one line, without its traceback: a failed
+    submission is recorded with its reason, and a run that stops says why in one line. (The
+    Prefect server's logs keep the tracebacks.)"""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    def one_line(format_record):
+        def format(record: logging.LogRecord) -> str:
+            saved = record.exc_info, record.exc_text, record.stack_info
+            record.exc_info = record.exc_text = record.stack_info = None
+            try:
+                return format_record(record)
+            finally:
+                record.exc_info, record.exc_text, record.stack_info = saved
+        return format
+
+    for logger in [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]:
+        for handler in getattr(logger, "handlers", []):
+            formatter = handler.formatter
+            if isinstance(handler, PrefectConsoleHandler) and formatter is not None \
+                    and not getattr(formatter, "_zizhi_one_line", False):
+                formatter.format = one_line(formatter.format)
+                formatter._zizhi_one_line = True
+
+
 def cmd_backlog_run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from pipeline.backlog import backlog_settings
+    from pipeline.display import visible
+    from pipeline.store import StoreError, describe_store_error
 
     inbox = Path(args.inbox)
     if not inbox.is_dir():
-        print(f"zizhi: not a folder: {inbox}", file=sys.stderr)
+        print(f"zizhi: not a folder: {visible(inbox)}", file=sys.stderr)
         return EXIT_UNUSABLE
     settings = backlog_settings()
+    store_url = args.store or settings.store
+    store = _open_store(store_url, writable=True)  # before Prefect starts: fail in a second, in one line
+    if store is None:
+        return EXIT_UNUSABLE
+    store_name = store.name
+    store.close()
     runner = args.runner or settings.backlog_task_runner
     start = time.perf_counter()
-    with ExitStack() as stack:
-        api = use_prefect_server(stack, shared=runner != "thread")
-        print(f"zizhi: Prefect API: {api or 'temporary server'}", file=sys.stderr)
-        from flows import process_backlog
+    try:
+        with ExitStack() as stack:
+            api = use_prefect_server(stack, shared=runner != "thread")
+            print(f"zizhi: Prefect API: {api or 'temporary server'}", file=sys.stderr)
+            from flows import process_backlog
 
-        summary = process_backlog(str(inbox), store=args.store, today=args.today, batch_size=args.batch_size,
-                                  concurrency=args.workers, runner=runner)
+            _console_logs_without_tracebacks()
+            summary = process_backlog(str(inbox), store=store_url, today=args.today, batch_size=args.batch_size,
+                                      concurrency=args.workers, runner=runner)
+    except (StoreError, SQLAlchemyError) as e:  # the store failed during the run (full, gone, locked)
+        print(f"zizhi: backlog run stopped: {describe_store_error(store_name, e)}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - start
     summary["seconds"] = round(seconds, 1)
     if args.json:
@@ -160,7 +217,7 @@ def cmd_backlog_run(args: argparse.Namespace) -> int:
           f"progress, {summary['processed']} verified now ({counts}) in {seconds:.1f}s{rate}; "
           f"store {summary['store']}")
     for f in summary["failed"]:
-        print(f"  failed {f['submission_id']} ({f['folder']}): {f['error']}")
+        print(f"  failed {visible(f['submission_id'])} ({visible(f['folder'])}): {visible(f['error'])}")
     return 0
 
 
@@ -173,35 +230,50 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
 
 
 def _list_verdicts(args: argparse.Namespace) -> int:
-    from pipeline.store import Store
+    from sqlalchemy.exc import SQLAlchemyError
 
-    store = Store(args.store or _store_default())
+    from pipeline.store import describe_store_error
+
+    store = _open_store(args.store or _store_default(), writable=False)
+    if store is None:
+        return EXIT_UNUSABLE
     try:
-        if args.failures:
-            for c in store.failures():
-                if args.submission and c.submission_id != args.submission:
-                    continue
-                if args.json:
-                    print(json.dumps({"submission_id": c.submission_id, "content_hash": c.content_hash,
-                                      "folder": c.folder, "error": c.error, "attempts": c.attempts,
-                                      "permanent": c.permanent,
-                                      "finished_at": c.finished_at.isoformat() + "Z" if c.finished_at else None},
-                                     ensure_ascii=False))
-                else:
-                    kind = "permanent" if c.permanent else f"attempt {c.attempts}"
-                    print(f"{c.finished_at:%Y-%m-%d %H:%M:%S}  {c.submission_id:<24} FAILED ({kind})  {c.error}")
-            return 0
-        for v in store.iter_verdicts():
-            if args.submission and v.submission_id != args.submission:
-                continue
-            if args.json:
-                print(json.dumps(v.to_json(), ensure_ascii=False))
-            else:
-                reasons = ",".join(sorted({r["code"] for r in v.verdict.get("reasons", [])})) or "-"
-                print(f"{v.created_at:%Y-%m-%d %H:%M:%S}  {v.submission_id:<24} {v.decision:<8} "
-                      f"{reasons:<40} {v.content_hash[:12]}  {Path(v.folder).name}")
+        return _print_verdicts(store, args)
+    except SQLAlchemyError as e:  # corrupt, not a zizhi store, unreachable
+        print(f"zizhi: {describe_store_error(store.name, e)}", file=sys.stderr)
+        return EXIT_UNUSABLE
     finally:
         store.close()
+
+
+def _print_verdicts(store, args: argparse.Namespace) -> int:
+    """Text mode shows merchant text through `visible` (no forged lines); --json escapes by itself."""
+    from pipeline.display import visible
+
+    if args.failures:
+        for c in store.failures():
+            if args.submission and c.submission_id != args.submission:
+                continue
+            if args.json:
+                print(json.dumps({"submission_id": c.submission_id, "content_hash": c.content_hash,
+                                  "folder": c.folder, "error": c.error, "attempts": c.attempts,
+                                  "permanent": c.permanent,
+                                  "finished_at": c.finished_at.isoformat() + "Z" if c.finished_at else None},
+                                 ensure_ascii=False))
+            else:
+                kind = "permanent" if c.permanent else f"attempt {c.attempts}"
+                print(f"{c.finished_at:%Y-%m-%d %H:%M:%S}  {visible(c.submission_id):<24} FAILED ({kind})  "
+                      f"{visible(Path(c.folder).name)}: {visible(c.error)}")
+        return 0
+    for v in store.iter_verdicts():
+        if args.submission and v.submission_id != args.submission:
+            continue
+        if args.json:
+            print(json.dumps(v.to_json(), ensure_ascii=False))
+        else:
+            reasons = ",".join(sorted({r["code"] for r in v.verdict.get("reasons", [])})) or "-"
+            print(f"{v.created_at:%Y-%m-%d %H:%M:%S}  {visible(v.submission_id):<24} {v.decision:<8} "
+                  f"{visible(reasons):<40} {v.content_hash[:12]}  {visible(Path(v.folder).name)}")
     return 0
 
 

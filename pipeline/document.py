@@ -16,8 +16,9 @@ from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
 from pipeline.authenticity import rainbow_tint
-from pipeline.errors import DocumentError
-from pipeline.ingest import load_document, resolve_document_path
+from pipeline.display import visible
+from pipeline.errors import ContentChanged, DocumentError
+from pipeline.ingest import fetch, load_document_bytes
 from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
@@ -102,6 +103,7 @@ class DocumentReading:
     """
 
     file: str
+    sha256: str = ""  # digest of the bytes decoded (ingest.Fetched.digest): what this reading is of
     page_count: int = 0
     pages: list[PageReading] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -110,12 +112,22 @@ class DocumentReading:
     rainbow: dict[int, tuple[float, int]] = field(default_factory=dict)  # page -> rainbow_tint()
 
 
-def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings) -> DocumentReading:
-    """Load a document and straighten and OCR each of its pages (the cacheable step)."""
+def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
+                  expect_digest: str | None = None) -> DocumentReading:
+    """Read a document's bytes once, then decode, straighten and OCR those bytes (the cacheable step).
+
+    With `expect_digest` (the digest the submission was fingerprinted with), bytes that differ raise
+    ContentChanged before anything is decoded: a reading is always of the content it is filed under.
+    """
     reading = DocumentReading(file=ref.file)
+    fetched = fetch(base_dir, ref.file, settings.ingest)
+    if expect_digest is not None and fetched.digest != expect_digest:
+        raise ContentChanged(f"document {visible(ref.file)} changed since the submission was scanned")
+    reading.sha256 = fetched.digest
     try:
-        path = resolve_document_path(base_dir, ref.file)
-        loaded = load_document(path, settings.ingest)
+        if fetched.error is not None:
+            raise fetched.error
+        loaded = load_document_bytes(fetched.data, Path(ref.file), settings.ingest)
     except DocumentError as e:
         reading.load_error = str(e)
         reading.errors.append(ErrorItem(stage="ingest", message=str(e)))

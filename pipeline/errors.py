@@ -15,3 +15,8 @@ class DocumentError(ZizhiError):
 
 class UnsafePathError(DocumentError):
     """A document path leads outside the submission's folder."""
+
+
+class ContentChanged(ZizhiError):
+    """A file no longer holds the bytes its submission was fingerprinted with (replaced between the
+    scan and the read): nothing is judged on a mix; the new content is a new item."""

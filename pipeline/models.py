@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from pipeline.display import is_plain_text, unsafe_characters
 
 Decision = Literal["approve", "reject", "review"]
 CheckStatus = Literal["pass", "fail", "review", "skip"]
@@ -17,33 +19,45 @@ REASON_CODES = ("MISSING_DOCUMENT", "UNREADABLE", "EXPIRED", "HOLDER_MISMATCH", 
                 "CATEGORY_NOT_ALLOWED", "PROHIBITED_CONTENT")
 
 
+def _plain(text: str) -> str:
+    if not is_plain_text(text):
+        raise ValueError(f"holds control or bidi characters ({', '.join(unsafe_characters(text))}): ids and "
+                         "names must be plain text")
+    return text
+
+
+# Ids and names a merchant writes: printed, stored and compared, so no control characters (NUL,
+# newline, escape…), bidi overrides or lone surrogates.
+PlainText = Annotated[str, AfterValidator(_plain)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class Shop(_Model):
-    name: str = Field(description="Shop name as shown on Douyin (店铺名)")
-    company: str = Field(min_length=1, description="The shop's legal entity (店铺主体)")
-    credit_code: str | None = Field(default=None, description="Declared 统一社会信用代码")
+    name: PlainText = Field(description="Shop name as shown on Douyin (店铺名)")
+    company: PlainText = Field(min_length=1, description="The shop's legal entity (店铺主体)")
+    credit_code: PlainText | None = Field(default=None, description="Declared 统一社会信用代码")
 
 
 class Product(_Model):
     title: str = Field(default="", description="Listing title")
-    category: str = Field(min_length=1, description="Category code of SPEC §4")
-    brand: str | None = Field(default=None, description="Brand; null or absent is unbranded (无品牌)")
-    images: list[str] = Field(default_factory=list, description="Product pictures (SPEC §6)")
+    category: PlainText = Field(min_length=1, description="Category code of SPEC §4")
+    brand: PlainText | None = Field(default=None, description="Brand; null or absent is unbranded (无品牌)")
+    images: list[PlainText] = Field(default_factory=list, description="Product pictures (SPEC §6)")
 
 
 class DocumentRef(_Model):
-    file: str = Field(min_length=1, description="Path relative to the submission file's folder")
-    declared_type: str | None = Field(default=None, description="doc_type the merchant declared")
+    file: PlainText = Field(min_length=1, description="Path relative to the submission file's folder")
+    declared_type: PlainText | None = Field(default=None, description="doc_type the merchant declared")
 
 
 class Submission(_Model):
     # Outside callers may add bookkeeping keys; the contract fields are checked strictly below.
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1)
+    id: PlainText = Field(min_length=1, max_length=200, description="Submission id (the verdict store keeps 200)")
     shop: Shop
     product: Product
     documents: list[DocumentRef]

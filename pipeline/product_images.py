@@ -9,9 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.errors import DocumentError
+from pipeline.display import visible
+from pipeline.errors import ContentChanged, DocumentError
 from pipeline.evaluation import Evaluation
-from pipeline.ingest import load_document, resolve_document_path
+from pipeline.ingest import fetch, load_document_bytes
 from pipeline.models import Check
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import read_page
@@ -39,10 +40,18 @@ def find_qr_codes(image: np.ndarray) -> list[str]:
     return [d or "" for d in decoded]
 
 
-def read_product_image(base_dir: Path, file: str, engine: OcrEngine, settings: Settings) -> ProductImageReading:
+def read_product_image(base_dir: Path, file: str, engine: OcrEngine, settings: Settings,
+                       expect_digest: str | None = None) -> ProductImageReading:
+    """Read a product picture once and screen those bytes; ContentChanged when they are not the
+    `expect_digest` the submission was fingerprinted with (as `document.read_document`)."""
     reading = ProductImageReading(file=file)
+    fetched = fetch(base_dir, file, settings.ingest)
+    if expect_digest is not None and fetched.digest != expect_digest:
+        raise ContentChanged(f"product image {visible(file)} changed since the submission was scanned")
     try:
-        loaded = load_document(resolve_document_path(base_dir, file), settings.ingest)
+        if fetched.error is not None:
+            raise fetched.error
+        loaded = load_document_bytes(fetched.data, Path(file), settings.ingest)
     except DocumentError as e:
         reading.error = str(e)
         return reading

@@ -54,12 +54,15 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    make_url,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from pipeline.display import visible
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 log = logging.getLogger(__name__)
@@ -121,6 +124,20 @@ verdict_facts = Table(
     Column("shop_company", Text, nullable=False, default=""),
     Column("reason_codes", Text, nullable=False, default=""),  # " CODE1 CODE2 ": LIKE '% CODE %' finds one
 )
+
+
+class StoreError(Exception):
+    """The verdict store cannot be used: a bad URL, a missing folder or store, or a database that is
+    read-only, full, corrupt or unreachable. The message is one line, for an operator."""
+
+
+def describe_store_error(store_name: str, error: BaseException) -> str:
+    """One line saying why the store failed: the database's own reason, not SQLAlchemy's dump."""
+    if isinstance(error, StoreError):
+        return str(error)
+    orig = getattr(error, "orig", None) if isinstance(error, DBAPIError) else None
+    reason = str(orig if orig is not None else error).strip().splitlines()
+    return f"verdict store {store_name} is not usable: {visible(reason[0] if reason else type(error).__name__)}"
 
 
 def utcnow() -> dt.datetime:
@@ -253,19 +270,50 @@ class Item:
 
 
 class Store:
-    """The verdict store at one URL. Safe to share between threads; open one per process."""
+    """The verdict store at one URL. Safe to share between threads; open one per process.
 
-    def __init__(self, url: str | None = None, *, create: bool = True):
+    `create`: create the tables if missing (a new store file in an existing folder). `must_exist`:
+    an SQLite store file that does not exist is an error (commands that only read). A store whose
+    folder does not exist is always an error (a typo must not start an empty store), except the
+    default one, whose folder is zizhi's own. Raises StoreError (one line) for any of these, a bad
+    URL, or a database that cannot be opened.
+    """
+
+    def __init__(self, url: str | None = None, *, create: bool = True, must_exist: bool = False):
         self.url = url or default_store_url()
-        self.engine = _make_engine(self.url)
+        self.engine = _make_engine(self.url, must_exist=must_exist, make_folder=self.url == default_store_url())
         if create:
-            metadata.create_all(self.engine)
+            try:
+                metadata.create_all(self.engine)
+            except SQLAlchemyError as e:
+                self.engine.dispose()
+                raise StoreError(describe_store_error(self.name, e)) from None
+
+    @property
+    def name(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return visible(self.engine.url.render_as_string(hide_password=True))
+
+    def check_writable(self, probe_bytes: int = 1 << 16) -> None:
+        """Raise StoreError unless the store takes a write of `probe_bytes` (rolled back, nothing is
+        kept): a read-only, full, corrupt or unreachable store is told before a run starts, not after
+        its first verdict."""
+        try:
+            with self.engine.connect() as conn:
+                trans = conn.begin()
+                try:
+                    conn.execute(files.insert().values(sha256="zizhi-write-probe", size=probe_bytes,
+                                                       data=b"\0" * probe_bytes, created_at=utcnow()))
+                finally:
+                    trans.rollback()
+        except SQLAlchemyError as e:
+            raise StoreError(describe_store_error(self.name, e)) from None
 
     def close(self) -> None:
         self.engine.dispose()
 
     def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)})"
+        return f"Store({self.name})"
 
     # -- claims --
 
@@ -319,7 +367,7 @@ class Store:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(claims.insert().values(
-                        submission_id=item.submission_id, content_hash=item.content_hash, folder=item.folder,
+                        submission_id=item.submission_id, content_hash=item.content_hash, folder=_text(item.folder),
                         state=RUNNING, owner=owner, attempts=1, claimed_at=now, heartbeat_at=now,
                         permanent=False))
                 won.append(item)
@@ -336,7 +384,7 @@ class Store:
                            error=f"abandoned: the run verifying it died {current.attempts} time(s)")
                 continue
             if self._swap(current, state=RUNNING, owner=owner, attempts=current.attempts + 1, claimed_at=now,
-                          heartbeat_at=now, finished_at=None, error=None, folder=item.folder or current.folder):
+                          heartbeat_at=now, finished_at=None, error=None, folder=_text(item.folder) or current.folder):
                 won.append(item)
         return won
 
@@ -354,6 +402,14 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(update(claims).where(claims.c.owner == owner, claims.c.state == RUNNING)
                                 .values(heartbeat_at=utcnow())).rowcount
+
+    def forget(self, owner: str, key: Key) -> int:
+        """Drop this owner's running claim (its content is gone: the folder was re-uploaded while it
+        ran). Returns 1 if a claim was dropped."""
+        with self.engine.begin() as conn:
+            return conn.execute(claims.delete().where(
+                claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash,
+                claims.c.state == RUNNING, claims.c.owner == owner)).rowcount
 
     def release(self, owner: str, keys: Iterable[Key], reason: str) -> int:
         """Give back claims this owner will not finish (a transient failure, so a later run retries)."""
@@ -379,12 +435,12 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 verdict_id = conn.execute(verdicts.insert().values(
-                    submission_id=key.submission_id, content_hash=key.content_hash, folder=folder,
+                    submission_id=key.submission_id, content_hash=key.content_hash, folder=_text(folder),
                     decision=decision, checked_on=checked_on, verdict_json=verdict_json,
                     versions_json=json.dumps(versions, ensure_ascii=False, sort_keys=True),
                     flow_run_id=flow_run_id, created_at=now)).inserted_primary_key[0]
                 conn.execute(verdict_facts.insert().values(verdict_id=verdict_id, **_facts(copy, reason_codes)))
-                self._finish(conn, key, owner, now, state=DONE, error=None, permanent=False, folder=folder)
+                self._finish(conn, key, owner, now, state=DONE, error=None, permanent=False, folder=_text(folder))
         except IntegrityError:
             if not self._has_verdict(key):
                 raise  # not the unique verdict key: a real error, for the caller's retries
@@ -425,15 +481,15 @@ class Store:
             n = conn.execute(update(claims).where(
                 claims.c.submission_id == key.submission_id, claims.c.content_hash == key.content_hash,
                 claims.c.state == RUNNING, claims.c.owner == owner)
-                .values(state=FAILED, finished_at=now, error=error[:4000], permanent=permanent)).rowcount
+                .values(state=FAILED, finished_at=now, error=_text(error)[:4000], permanent=permanent)).rowcount
         if n:
             return n
         try:
             with self.engine.begin() as conn:
                 conn.execute(claims.insert().values(
-                    submission_id=key.submission_id, content_hash=key.content_hash, folder=folder,
+                    submission_id=key.submission_id, content_hash=key.content_hash, folder=_text(folder),
                     state=FAILED, owner=owner, attempts=1, claimed_at=now, heartbeat_at=now, finished_at=now,
-                    error=error[:4000], permanent=permanent))
+                    error=_text(error)[:4000], permanent=permanent))
             return 1
         except IntegrityError:
             return 0  # someone else holds or finished it: leave their record alone
@@ -493,6 +549,12 @@ class Store:
         return out
 
 
+def _text(text: str | None) -> str:
+    """Text a column can hold whatever the file system gave: a folder name that is not UTF-8 arrives
+    as lone surrogates (which no database encodes), NUL is refused by PostgreSQL. Both are escaped."""
+    return (text or "").encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
+
+
 def _clean(text: str | None) -> str | None:
     """Merchant text as a database column takes it: PostgreSQL refuses NUL characters."""
     return text.replace("\x00", "") if text is not None else None
@@ -526,11 +588,45 @@ def _chunks(items: list, n: int) -> Iterator[list]:
         yield items[i:i + n]
 
 
-def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_path(url) -> Path | None:
+    """The file an SQLite URL names (None: in memory), `file:` URIs included."""
+    db = url.database or ""
+    if url.query.get("uri") in ("true", "1") and db.startswith("file:"):
+        db = db[len("file:"):].split("?", 1)[0]
+        db = db.removeprefix("//")
+    return None if db in ("", ":memory:") or url.query.get("mode") == "memory" else Path(db).expanduser()
+
+
+def _make_engine(url: str, *, must_exist: bool = False, make_folder: bool = False) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"bad verdict store URL {visible(url)!r}: {visible(e)} (expected sqlite:///path.db "
+                         f"or postgresql+psycopg://user@host/db)") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(f"bad verdict store URL {visible(parsed.render_as_string(hide_password=True))!r}: "
+                         f"the store runs on sqlite or postgresql, not {visible(parsed.get_backend_name())}")
+    try:
+        return _engine_for(url, parsed, must_exist=must_exist, make_folder=make_folder)
+    except ImportError as e:
+        raise StoreError(f"verdict store {visible(parsed.render_as_string(hide_password=True))!r} needs a database "
+                         f"driver that is not installed ({visible(e)}): pip install -e '.[postgres]'") from None
+    except (NoSuchModuleError, ArgumentError) as e:
+        raise StoreError(f"bad verdict store URL {visible(parsed.render_as_string(hide_password=True))!r}: "
+                         f"{visible(e)}") from None
+
+
+def _engine_for(url: str, parsed, *, must_exist: bool, make_folder: bool) -> Engine:
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_path(parsed)
+        if path is not None:
+            if make_folder:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.parent.is_dir():
+                raise StoreError(f"verdict store folder does not exist: {visible(path.parent)} (create it, or "
+                                 f"fix the store URL)")
+            if must_exist and not path.is_file():
+                raise StoreError(f"no verdict store at {visible(path)}")
         # NullPool: no connection outlives its use, so forked/spawned workers never share one.
         engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
 

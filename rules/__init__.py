@@ -55,6 +55,10 @@ class Thresholds(BaseModel):
     recapture_min_hue_bands: int = Field(ge=1, le=12)
     product_match_score: float = Field(ge=0, le=100)
     product_mismatch_score: float = Field(ge=0, le=100)
+    max_documents: int = Field(20, ge=1, description="More documents than this (after a file listed twice "
+                                                     "is counted once) make a submission unusable")
+    max_product_images: int = Field(20, ge=0, description="More product images than this make a submission "
+                                                          "unusable")
 
 
 class ContentRules(BaseModel):

@@ -49,13 +49,16 @@ def test_fingerprint_of_broken_submissions_never_raises(tmp_path):
     (bad / "submission.json").write_text("{not json")
     fp = bl.fingerprint(bad)
     assert fp.submission_id == "folder:bad" and fp.doc_hashes == {}
+    assert fp.permanent and "not valid JSON" in fp.error
     (tmp_path / "secret.jpg").write_bytes(b"outside")
     sneaky = tmp_path / "sneaky"
     sneaky.mkdir()
     (sneaky / "submission.json").write_text(json.dumps(
         {"id": "S", "documents": [{"file": "../secret.jpg"}, {"file": "docs/missing.jpg"}, {"file": 3}]}))
     fp = bl.fingerprint(sneaky)
-    assert fp.doc_hashes == {"../secret.jpg": "!UnsafePathError", "docs/missing.jpg": "!DocumentError"}
+    assert list(fp.doc_hashes) == ["../secret.jpg", "docs/missing.jpg"]
+    assert fp.doc_hashes["../secret.jpg"].startswith("!UnsafePathError:")
+    assert fp.doc_hashes["docs/missing.jpg"].startswith("!DocumentError:")
 
 
 def test_scan_inbox_lists_submission_folders_in_order(inbox):

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import cv2
 import pytest
@@ -60,10 +61,12 @@ def test_unusable_submissions_exit_2_with_one_line(tmp_path, capsys, setup, mess
         write_submission(tmp_path, [{"file": "/etc/passwd"}])
     elif setup == "not_contract":
         path.write_text(json.dumps({"id": "x", "shop": {}, "product": {}, "documents": []}), encoding="utf-8")
+    start = time.monotonic()
     code, out, err = run(["verify", str(path), "--json"], capsys)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
+    assert time.monotonic() - start < 60
 
 
 def test_bad_today_is_a_usage_error(tmp_path, capsys):
@@ -78,7 +81,9 @@ def test_corrupt_document_gives_a_verdict_not_a_traceback(tmp_path, capsys, cont
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "bl.jpg").write_bytes(content)
     path = write_submission(tmp_path, [{"file": "docs/bl.jpg"}])
+    start = time.monotonic()
     code, out, err = run(["verify", str(path), "--json", "--today", "2026-11-27"], capsys)
+    assert time.monotonic() - start < 60
     assert code == 0, err
     verdict = json.loads(out)
     assert verdict["decision"] in ("reject", "review")

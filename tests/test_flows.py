@@ -287,3 +287,168 @@ def test_replay_fixtures_flow_scores_and_publishes(tmp_path, prefect_api, result
     out = replay_fixtures(str(root))
     assert set(out) >= {"decision_accuracy", "false_approves"}
     assert artifacts("replay-report") and artifacts("replay-cases")
+
+
+# --- issue 16: no upload stops the backlog; what is verified is exactly what was hashed ----------
+
+def _poison_inbox(root):
+    """Two good submissions beside a JSON nested 5,000 deep, an id that is a lone surrogate, and a
+    folder whose name is not UTF-8."""
+    box = make_inbox(root, names=("demo", "general-expired"), broken=False)
+    (box / "deep").mkdir()
+    (box / "deep" / "submission.json").write_text("[" * 5000 + "]" * 5000)
+    sub = json.loads((SUBMISSIONS / "demo" / "submission.json").read_text(encoding="utf-8"))
+    (box / "surrogate").mkdir()
+    (box / "surrogate" / "submission.json").write_text(json.dumps({**sub, "id": "\ud800"}))  # "\ud800" escaped
+    odd = os.fsencode(box) + b"/name-\xff-latin1"
+    os.mkdir(odd)
+    with open(odd + b"/submission.json", "w", encoding="utf-8") as f:
+        json.dump({**sub, "id": "SUB-ODD-FOLDER"}, f)
+    return box
+
+
+def test_poison_submissions_are_recorded_failed_and_every_good_one_verified_on_every_run(
+        tmp_path, prefect_api, results_dir, blind, capsys):
+    from flows import process_backlog
+    from pipeline.cli import main
+
+    inbox = _poison_inbox(tmp_path)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    first = process_backlog(str(inbox), store=url, today=TODAY)
+    assert first["found"] == 5 and first["counts"]["failed"] == 3
+    store = Store(url)
+    assert sorted(v.submission_id for v in store.verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
+    failures = {c.submission_id: c for c in store.failures()}
+    assert set(failures) == {"folder:deep", "folder:surrogate", "folder:name-\\udcff-latin1"}
+    assert "JSON nested 5000 levels deep" in failures["folder:deep"].error
+    assert "lone surrogate" in failures["folder:surrogate"].error
+    assert "not plain UTF-8" in failures["folder:name-\\udcff-latin1"].error
+    assert all(c.permanent for c in failures.values())
+
+    for _ in range(2):  # and again: nothing new, nothing dies
+        again = process_backlog(str(inbox), store=url, today=TODAY)
+        assert (again["found"], again["skipped"], again["processed"]) == (5, 5, 0)
+    # a new good submission beside them is verified as usual
+    shutil.copytree(SUBMISSIONS / "general-approve-scan", inbox / "zz-new")
+    later = process_backlog(str(inbox), store=url, today=TODAY)
+    assert later["processed"] == 1 and "failed" not in later["counts"]
+    assert len(store.verdicts()) == 3 and len(store.failures()) == 3
+
+    capsys.readouterr()
+    assert main(["verdicts", "--store", url, "--failures"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and any("levels deep" in line for line in out) and any("surrogate" in line for line in out)
+
+
+def _swap(path, data: bytes) -> None:
+    """A re-upload: the file is replaced at once (as a web server's rename does)."""
+    tmp = path.with_name(path.name + ".upload")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+@pytest.mark.parametrize("when", ["after-scan", "before-read", "before-copy"])
+def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
+        tmp_path, prefect_api, results_dir, blind, monkeypatch, when):
+    import hashlib
+
+    import flows
+    from pipeline import backlog as bl
+
+    inbox = make_inbox(tmp_path, names=("demo",), broken=False)
+    licence = inbox / "demo" / "docs" / "business_licence.jpg"
+    mine = licence.read_bytes()
+    other = (SUBMISSIONS / "general-expired" / "docs" / "business_licence.jpg").read_bytes()  # another company's
+    sha_mine, sha_other = hashlib.sha256(mine).hexdigest(), hashlib.sha256(other).hexdigest()
+    before = bl.fingerprint(inbox / "demo")
+
+    swapped = []
+
+    def swap_once():
+        if not swapped:
+            _swap(licence, other)
+            swapped.append(True)
+
+    reads, judged = [], []
+    real_read, real_interpret = flows.read_document, flows.interpret_document
+
+    def read_document(*a, **k):
+        if when == "before-read":
+            swap_once()
+        reading = real_read(*a, **k)
+        reads.append((k.get("expect_digest"), reading.sha256))
+        return reading
+
+    def interpret_document(reading, *a, **k):
+        judged.append(reading.sha256)
+        return real_interpret(reading, *a, **k)
+
+    monkeypatch.setattr(flows, "read_document", read_document)
+    monkeypatch.setattr(flows, "interpret_document", interpret_document)
+    if when == "after-scan":
+        real_scan = bl.scan_inbox
+        monkeypatch.setattr(bl, "scan_inbox", lambda inbox_: [real_scan(inbox_), swap_once()][0])
+    if when == "before-copy":
+        real_copy = bl.copy_verified
+        monkeypatch.setattr(bl, "copy_verified", lambda *a, **k: [swap_once(), real_copy(*a, **k)][1])
+
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = flows.process_backlog(str(inbox), store=url, today=TODAY)
+    assert swapped
+    after = bl.fingerprint(inbox / "demo")
+    store = Store(url)
+    stored = {v.content_hash: v for v in store.verdicts()}
+    # every reading that was made (and so could be cached) is of the bytes it is filed under
+    assert reads and all(expected == got for expected, got in reads)
+
+    if when == "before-copy":
+        # read and judged before the swap: its verdict is the old content's; its copy keeps no swapped bytes
+        assert judged == [sha_mine] and set(stored) == {before.content_hash}
+        kept = {f.role: f.sha256 for f in store.stored_files(stored[before.content_hash].id)}
+        assert kept == {"submission": hashlib.sha256((inbox / "demo" / "submission.json").read_bytes()).hexdigest()}
+        again = flows.process_backlog(str(inbox), store=url, today=TODAY)  # the new content is new work
+        assert again["processed"] == 1
+    else:
+        # never judged on a mix: the old content's claim is dropped, the new content verified as itself
+        assert summary["counts"]["changed"] == 1 and "failed" not in summary["counts"]
+        assert judged == [sha_other] and set(stored) == {after.content_hash}
+        assert Key(before.submission_id, before.content_hash) not in store.claims()
+    verdict = store.verdicts()[-1]
+    assert verdict.content_hash == after.content_hash
+    docs = [f for f in store.stored_files(verdict.id) if f.role == "document"]
+    assert [f.sha256 for f in docs] == [sha_other] and store.file_bytes(sha_other) == other
+
+    # The attack: a later submission carrying the first licence must be judged on that licence,
+    # never on a reading of the other one filed under its hash.
+    judged.clear()
+    later = inbox / "later"
+    shutil.copytree(SUBMISSIONS / "demo", later)
+    (later / "submission.json").write_text((later / "submission.json").read_text(encoding="utf-8").replace(
+        "SUB-FX-001", "SUB-LATER"), encoding="utf-8")
+    flows.process_backlog(str(inbox), store=url, today=TODAY)
+    assert judged == [sha_mine]
+    assert all(expected == got for expected, got in reads)
+
+
+def test_a_store_that_fails_mid_run_stops_it_with_one_line(tmp_path, prefect_api, results_dir, blind, capfd,
+                                                           monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from pipeline.cli import main
+
+    def full(*a, **k):
+        raise OperationalError("INSERT INTO verdicts", {}, Exception("database or disk is full"))
+
+    inbox = make_inbox(tmp_path, names=("demo",), broken=False)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    Store(url).close()
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    monkeypatch.setattr(Store, "record_verdict", full)
+    monkeypatch.setattr(Store, "record_failure", full)
+    capfd.readouterr()
+    code = main(["backlog", "run", "--inbox", str(inbox), "--store", url])
+    out, err = capfd.readouterr()
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1] == (f"zizhi: backlog run stopped: verdict store {url} is not usable: "
+                                            "database or disk is full")
+    assert "Traceback" not in err
