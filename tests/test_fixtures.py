@@ -86,7 +86,8 @@ NUMBER_PATTERNS = {
     "medical_device_registration": rf"[{CJK}]械注[准进许](19|20)\d{{2}}[123]\d{{2}}\d{{4}}|[{CJK}]{{2}}械备\d{{8}}号",
     "tobacco_retail_licence": r"\d{12}",
     "publication_business_licence": rf"新出发[{CJK}]+字第[{CJK}]?\d+号",
-    "trademark_certificate": r"\d{7,8}",
+    # a split registration keeps its number with a letter suffix (12345678A)
+    "trademark_certificate": r"\d{7,8}[A-Z]?",
     # 国食健注 numbers exist since the 2016 registration regime (before: 国食健字), 食健备 since 2017
     "health_food_approval": r"国食健注[GJ]20(1[6-9]|[2-9]\d)\d{4}|食健备[GJ]20(1[7-9]|[2-9]\d)\d{8}",
     "infant_formula_registration": r"国食注字YP\d{8}",
@@ -124,7 +125,7 @@ def _cases() -> list[tuple[str, dict, dict]]:
 def test_fixture_set_present():
     names = set(IDS)
     assert "demo" in names
-    assert 50 <= len(names) <= 70
+    assert 50 <= len(names) <= 110
     for n in names - {"demo"}:
         category = n.split("-", 1)[0]
         assert category in CATEGORIES, f"{n}: folder names start with the category"
@@ -310,9 +311,9 @@ def test_approving_cases_are_consistent():
 
 
 def test_fixture_size_budget():
-    """Committed fixtures stay small: du -sh fixtures under 18 MB (files + filesystem blocks)."""
+    """Committed fixtures stay small: du -sh fixtures under 21 MB (files + filesystem blocks)."""
     total = sum(p.stat().st_size for p in (ROOT / "fixtures").rglob("*") if p.is_file())
-    assert total < 16.5 * 1024 * 1024
+    assert total < 19.5 * 1024 * 1024
 
 
 def test_generator_check_reports_no_differences():
