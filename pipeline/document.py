@@ -16,9 +16,10 @@ from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
 from pipeline.authenticity import rainbow_tint
+from pipeline.capture_flags import PageSignals, measure_page
 from pipeline.errors import DocumentError
 from pipeline.ingest import load_document, resolve_document_path
-from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
+from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, FlagEvidence, Quality
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
 from pipeline.settings import Settings
@@ -83,6 +84,25 @@ def authenticity_flags(reading: PageReading, doc_type: str, rules: Rules,
     return flags
 
 
+def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSignals | None, rules: Rules) -> None:
+    """Border, occlusion, specimen, glare and screenshot flags and the capture kinds of the page
+    (pipeline.capture_flags), with their evidence boxes, into `result.quality`."""
+    from pipeline.capture_flags import box_to_quad, capture_findings
+
+    if result.quality is None:
+        return
+    boxes = {name: (min(p[0] for p in f.box), min(p[1] for p in f.box), max(p[0] for p in f.box),
+                    max(p[1] for p in f.box))
+             for name, f in result.fields.items() if f.box and f.page == page.page}
+    found = capture_findings(signals, page_lines(page), result.doc_type, boxes, rules.thresholds.capture_flags)
+    result.quality.capture.extend(k for k in found.kinds if k not in result.quality.capture)
+    for f in found.flags:
+        result.quality.flags.append(f.message)
+        result.quality.evidence.append(FlagEvidence(flag=f.flag, message=f.message, page=f.page,
+                                                    box=box_to_quad(f.box) if f.box else None,
+                                                    sides=f.sides, fields=f.fields))
+
+
 def quality_of(reading: PageReading, settings: Settings) -> Quality:
     opts = settings.preprocess
     height = reading.median_text_height
@@ -108,6 +128,8 @@ class DocumentReading:
     errors: list[ErrorItem] = field(default_factory=list)
     load_error: str | None = None
     rainbow: dict[int, tuple[float, int]] = field(default_factory=dict)  # page -> rainbow_tint()
+    signals: dict[int, PageSignals] = field(default_factory=dict)  # page -> capture_flags.measure_page()
+    seals: dict[int, list] = field(default_factory=dict)  # page -> seals.find_seals() (pipeline.seals.Seal)
 
 
 def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings) -> DocumentReading:
@@ -127,6 +149,7 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
         try:
             reading.pages.append(read_page(image, engine, settings.preprocess, page=index))
             reading.rainbow[index] = rainbow_tint(image)
+            reading.signals[index] = measure_page(image, page=index)
         except Exception as e:  # noqa: BLE001 - one bad page must not sink the document
             reading.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
     return reading
@@ -158,10 +181,11 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
             work.extraction = extractor(page_lines(page))
         except Exception as e:  # noqa: BLE001 - recorded as an error item; the rules then ask for review
             result.errors.append(ErrorItem(stage="extract", page=page.page, message=f"{type(e).__name__}: {e}"))
-            return work
-        for name, f in work.extraction.fields.items():
-            box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
-            result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
+        if work.extraction is not None:
+            for name, f in work.extraction.fields.items():
+                box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
+                result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
+    add_capture_flags(result, page, reading.signals.get(page.page), rules)
     return work
 
 

@@ -41,6 +41,45 @@ class CategoryTable(BaseModel):
         return self
 
 
+class CaptureFlagThresholds(BaseModel):
+    """Numbers behind the capture and authenticity flags of SPEC §4 rule 8 (pipeline.capture_flags)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    border_edge_tolerance: float = Field(0.004, ge=0, le=0.05,
+                                         description="A text line whose box comes within this share of the "
+                                                     "image's long side of an edge may be cut by it")
+    border_min_ink_share: float = Field(0.15, ge=0, le=1,
+                                        description="… and is cut when print runs through the outermost pixels "
+                                                    "under at least this share of the line's length")
+    border_background_max_paper: float = Field(0.35, ge=0, le=1,
+                                               description="A side with at most this share of paper shows the "
+                                                           "background: the image is a photo of a sheet")
+    border_min_paper_share: float = Field(0.6, ge=0, le=1,
+                                          description="In such a photo, a side at least this much paper is one "
+                                                      "the sheet runs off")
+    border_min_frame_ink: float = Field(0.01, ge=0, le=1,
+                                        description="… when at least this share of the band inside it is print "
+                                                    "(the printed frame or text runs off, not a blank margin)")
+    occlusion_min_area_share: float = Field(0.006, ge=0, le=1,
+                                            description="A skin-coloured blob over the sheet covering at least "
+                                                        "this share of the image is a finger or hand")
+    glare_min_excess: float = Field(20.0, ge=0, le=255,
+                                    description="A highlight this many grey levels above the page's fitted "
+                                                "lighting is a reflection")
+    glare_min_area_share: float = Field(0.004, ge=0, le=1, description="… covering at least this share of the image")
+    screenshot_status_bar_share: float = Field(0.06, ge=0, le=0.5,
+                                               description="A phone status bar (clock, battery, signal) lies in "
+                                                           "this top share of the image")
+    screenshot_min_aspect: float = Field(1.75, ge=1,
+                                         description="Long side over short side of a phone screen (with a clock "
+                                                     "in the status bar: a screenshot)")
+    born_digital_min_flat_share: float = Field(0.5, ge=0, le=1,
+                                               description="At least this share of noise-free background blocks: "
+                                                           "a render, not a scan or photo (an electronic licence "
+                                                           "print, a screenshot)")
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +94,8 @@ class Thresholds(BaseModel):
     recapture_min_hue_bands: int = Field(ge=1, le=12)
     product_match_score: float = Field(ge=0, le=100)
     product_mismatch_score: float = Field(ge=0, le=100)
+    capture_flags: CaptureFlagThresholds = Field(default_factory=CaptureFlagThresholds,
+                                                 description="Border, occlusion, glare, screenshot flags")
 
 
 class ContentRules(BaseModel):
