@@ -31,6 +31,7 @@ from pipeline.ingest import load_document, load_submission
 from pipeline.models import DocumentRef
 from pipeline.ocr.base import get_engine
 from pipeline.runner import assemble_verdict
+from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import get_settings
 from rules import load_rules
 
@@ -93,6 +94,13 @@ def cached_reading(path: Path, ref: DocumentRef, cache: Path, engine, settings) 
     if reading.load_error is None:  # pixel measurements: always current
         pages = load_document(path, settings.ingest).pages
         reading.signals = {i: measure_page(im, page=i) for i, im in enumerate(pages, start=1)}
+        if not getattr(reading, "seals", None):  # a reading cached before seals were read
+            reading.seals, reading.seal_rereads = {}, {}
+            for page in reading.pages:
+                image = pages[page.page - 1]
+                reading.seals[page.page] = read_seals(image, engine, page=page.page)
+                reading.seal_rereads[page.page] = reread_under_seals(image, page, reading.seals[page.page], engine)
+            file.write_bytes(pickle.dumps(reading))
     return reading
 
 
@@ -105,13 +113,16 @@ def fixture_truth(doc: dict) -> set[str]:
     return truth
 
 
-def run_fixtures(root: Path, cache: Path, engine, settings, rules) -> dict:
+def run_fixtures(root: Path, cache: Path, engine, settings, rules, only: list[str] | None = None) -> dict:
     counts = {f: {"tp": 0, "fp": 0, "fn": 0} for f in FLAGS}
     kinds = {k: {"tp": 0, "fp": 0, "fn": 0} for k in KINDS}
     approvals = {"expected": 0, "approved": 0}
-    rows = []
+    rows: list[dict] = []
+    decisions: list[dict] = []
     for exp_file in sorted(root.rglob("expected.json")):
         folder = exp_file.parent
+        if only and folder.name not in only:
+            continue
         expected = json.loads(exp_file.read_text(encoding="utf-8"))
         submission, base = load_submission(folder / "submission.json")
         works = []
@@ -120,6 +131,9 @@ def run_fixtures(root: Path, cache: Path, engine, settings, rules) -> dict:
             works.append(interpret_document(reading, ref, settings, rules))
         verdict = assemble_verdict(submission, base, works, today=dt.date.fromisoformat(expected["check_date"]),
                                    settings=settings, rules=rules, engine=engine)
+        got_codes = {r.code for r in verdict.reasons}
+        decisions.append({"case": folder.name, "decision": verdict.decision, "expected": expected["decisions"],
+                          "missing_reasons": sorted(set(expected.get("reason_codes", [])) - got_codes)})
         if expected["decisions"] == ["approve"]:
             approvals["expected"] += 1
             approvals["approved"] += verdict.decision == "approve"
@@ -141,7 +155,7 @@ def run_fixtures(root: Path, cache: Path, engine, settings, rules) -> dict:
                 rows.append({"case": folder.name, "file": result.file, "expected": sorted(truth), "got": sorted(got),
                              "kinds_expected": sorted(want_kinds), "kinds_got": sorted(got_kinds),
                              "decision": verdict.decision, "expected_decisions": expected["decisions"]})
-    return {"flags": counts, "kinds": kinds, "approvals": approvals, "rows": rows}
+    return {"flags": counts, "kinds": kinds, "approvals": approvals, "rows": rows, "decisions": decisions}
 
 
 def run_real(real: Path, cache: Path, engine, settings, rules) -> dict:
@@ -177,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fixtures", type=Path, default=ROOT / "fixtures" / "submissions")
     ap.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "samples" / "real")
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "flag-cache")
+    ap.add_argument("--only", nargs="*", help="fixture case names (default: all)")
     ap.add_argument("--skip-fixtures", action="store_true")
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--json", type=Path)
@@ -187,13 +202,20 @@ def main(argv: list[str] | None = None) -> int:
     engine = get_engine(settings.ocr)
     out: dict = {}
     if not args.skip_fixtures:
-        fx = out["fixtures"] = run_fixtures(args.fixtures, args.cache, engine, settings, rules)
+        fx = out["fixtures"] = run_fixtures(args.fixtures, args.cache, engine, settings, rules, args.only)
         print("fixtures: per-flag precision / recall (documents)")
         for f, c in list(fx["flags"].items()) + [(f"kind:{k}", c) for k, c in fx["kinds"].items()]:
             print(f"  {f:<26} tp {c['tp']:>3} fp {c['fp']:>3} fn {c['fn']:>3}  precision "
                   f"{_ratio(c['tp'], c['tp'] + c['fp']):>5}  recall {_ratio(c['tp'], c['tp'] + c['fn']):>5}")
         a = fx["approvals"]
         print(f"  clean submissions (expected approve) approved: {a['approved']}/{a['expected']}")
+        ok = [d for d in fx["decisions"] if d["decision"] in d["expected"]]
+        false_approves = [d["case"] for d in fx["decisions"] if d["decision"] == "approve" and "approve" not in d["expected"]]
+        print(f"  decisions as expected: {len(ok)}/{len(fx['decisions'])}; false approves: {false_approves or 0}")
+        for d in fx["decisions"]:
+            if d["decision"] not in d["expected"] or d["missing_reasons"]:
+                print(f"  decision off: {d['case']}: expected {d['expected']}, got {d['decision']}, missing reasons "
+                      f"{d['missing_reasons']}")
         for r in fx["rows"]:
             if set(r["expected"]) != set(r["got"]) or set(r["kinds_expected"]) != set(r["kinds_got"]):
                 print(f"  off: {r['case']} {r['file']}: expected {r['expected']} {r['kinds_expected']}, "

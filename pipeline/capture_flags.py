@@ -175,7 +175,8 @@ def measure_page(image: np.ndarray, page: int = 1) -> PageSignals:
         signals.edge_ink[side] = _runs(col_ink & (near_paper[:, 0] > 0), 2)
 
     signals.skin = _skin_blobs(small, paper, factor)
-    signals.glare = _glare_blobs(val, paper, factor, level)
+    # luma, not V: red print (an overprint, a seal) is bright in V but not white
+    signals.glare = _glare_blobs(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), paper, factor, level)
     signals.flat_share = _flat_share(small, paper)
     return signals
 
@@ -216,6 +217,8 @@ def _skin_blobs(small: np.ndarray, paper: np.ndarray, factor: float) -> list[Blo
         x, y0, bw, bh, area = (int(v) for v in stats[i])
         if area < 0.002 * h * w:
             continue
+        if min(bw, bh) < 0.08 * min(h, w):
+            continue  # a thin strip along the frame (desk, a tinted edge), not a finger
         gx0, gy0 = max(0, x - bw // 2), max(0, y0 - bh // 2)
         if red[gy0:y0 + bh + bh // 2, gx0:x + bw + bw // 2].mean() >= 0.1:
             continue  # the gold of the national emblem beside its red, not a finger
@@ -259,8 +262,13 @@ def _glare_blobs(val: np.ndarray, paper: np.ndarray, factor: float, level: float
         x, y0, bw, bh, area = (int(v) for v in stats[i])
         if area < 0.002 * h * w:
             continue
+        if bw > 0.6 * w and bh > 0.6 * h:
+            continue  # white all round the page (a margin, a transparent canvas), not a highlight
+        inside = labels == i
+        if float(np.percentile(val[inside], 1)) < 0.6 * level:
+            continue  # dark print keeps its contrast inside: bright paper, not a reflection washing it out
         blobs.append(Blob(box=(int(x / factor), int(y0 / factor), int((x + bw) / factor), int((y0 + bh) / factor)),
-                          area_share=round(area / (h * w), 4), score=round(float(excess[labels == i].mean()), 1)))
+                          area_share=round(area / (h * w), 4), score=round(float(excess[inside].mean()), 1)))
     return blobs
 
 
@@ -277,7 +285,7 @@ def _flat_share(small: np.ndarray, paper: np.ndarray) -> float:
     std = blocks.std(axis=(1, 3))
     on_paper = paper[:hb * b, :wb * b].reshape(hb, b, wb, b).mean(axis=(1, 3)) > 0.98
     mean = blocks.mean(axis=(1, 3))
-    background = on_paper & (mean < 254.5)  # clipped white is flat in any capture
+    background = on_paper & (mean < 250)  # white paper is flat in any capture (clipped, or JPEG-smoothed)
     if background.sum() < 20:
         return 0.0
     return round(float((std[background] < 0.6).mean()), 3)
@@ -335,18 +343,35 @@ def _cut_lines(signals: PageSignals, lines, t: CaptureFlagThresholds) -> dict[st
     return cut
 
 
+def _lines_near_edges(signals: PageSignals, lines, share: float) -> dict[str, int]:
+    """How many text lines lie within `share` of the image's long side from each edge."""
+    w, h = signals.size
+    reach = share * max(w, h)
+    near = dict.fromkeys(SIDES, 0)
+    for line in lines:
+        x0, y0, x1, y1 = _quad_box(line.quad_original)
+        near["top"] += y0 <= reach
+        near["bottom"] += y1 >= h - reach
+        near["left"] += x0 <= reach
+        near["right"] += x1 >= w - reach
+    return near
+
+
 def _border_finding(signals: PageSignals, lines, t: CaptureFlagThresholds) -> Finding | None:
     cut = _cut_lines(signals, lines, t)
     sides, boxes, why = [], [], []
     background_seen = min(s.paper_share for s in signals.sides.values()) <= t.border_background_max_paper
+    born_digital = signals.flat_share >= t.born_digital_min_flat_share  # an electronic print has no paper edge
+    near_text = _lines_near_edges(signals, lines, t.border_text_near)
     for side in SIDES:
         sig = signals.sides.get(side)
         if cut[side]:
             sides.append(side)
             boxes.extend(cut[side])
             why.append(f"{len(cut[side])} text line(s) cut by the {side} edge")
-        elif (sig is not None and background_seen and sig.paper_share >= t.border_min_paper_share
-              and sig.ink_share >= t.border_min_frame_ink and sig.paper_span is not None):
+        elif (sig is not None and background_seen and not born_digital and sig.paper_share >= t.border_min_paper_share
+              and sig.ink_share >= t.border_min_frame_ink and sig.paper_span is not None
+              and near_text[side] >= t.border_min_lines_near):
             # a photo (background visible on another side) whose sheet, with print on it, runs
             # through this side of the frame
             sides.append(side)
@@ -373,6 +398,7 @@ def _occlusion_findings(signals: PageSignals, fields: dict[str, Box], t: Capture
 
 _CLOCK = re.compile(r"^\D{0,3}\d{1,2}[:：]\d{2}(?!\d)")
 _STATUS = re.compile(r"(\d{1,3}\s?%|[45]G|LTE|中国移动|中国联通|中国电信)")
+_APP_CHROME = re.compile(r"返回|下载|分享|保存|关闭|更多|^\s*[<＜‹]")  # an app's navigation bar
 _SPECIMEN_WORDS = re.compile(r"样本|样张|样照|SPECIMEN|SAMPLE", re.IGNORECASE)
 _XXXX = re.compile(r"[XxＸ×]{4,}")
 _ELECTRONIC = re.compile(r"电子营业执照|电子证照|电子许可证")
@@ -386,7 +412,9 @@ def _screenshot_finding(signals: PageSignals, lines, t: CaptureFlagThresholds) -
     clock = [ln for ln in status if _CLOCK.search(ln.text.strip())]
     aspect = max(w, h) / max(1, min(w, h))
     synthetic = signals.flat_share >= t.born_digital_min_flat_share
-    if clock and (synthetic or aspect >= t.screenshot_min_aspect or len(status) >= 2):
+    chrome = [ln for ln in lines if _quad_box(ln.quad_original)[3] <= 2.5 * top and _APP_CHROME.search(ln.text)]
+    if clock and (synthetic or aspect >= t.screenshot_min_aspect or len(status) >= 2 or chrome):
+        status = status + chrome
         box = _union([_quad_box(ln.quad_original) for ln in status])
         return Finding("screenshot", f"screenshot: a phone status bar ({' '.join(ln.text for ln in status)}) "
                        f"at the top of the image", signals.page, box)

@@ -105,7 +105,8 @@ class DocumentResult(_Model):
     quality: Quality | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     errors: list[ErrorItem] = Field(default_factory=list, description="Stages that failed, per page")
-    seals: list[SealReading] = Field(default_factory=list, description="Red seals found on the document's page")
+    seals: list[SealReading] | None = Field(default=None, description="Red seals found on the document's page "
+                                                                       "(null: not looked for)")
 
 
 class ErrorItem(_Model):

@@ -195,3 +195,151 @@ def seal_text_names(seal_text: str, name: str, min_score: float = 85.0) -> float
     if not a or not b:
         return 0.0
     return float(fuzz.partial_ratio(b, a)) if len(a) >= len(b) else float(fuzz.ratio(a, b))
+
+
+def _box_overlap(a: Box, b: Box) -> float:
+    """Intersection area over the area of `a`."""
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return (x1 - x0) * (y1 - y0) / max(1, (a[2] - a[0]) * (a[3] - a[1]))
+
+
+def reread_under_seals(image: np.ndarray, reading, seals: list[Seal], engine: OcrEngine) -> list[tuple[str, str]]:
+    """Read again, from the red channel, the lines of `reading` (a PageReading) a seal lies over;
+    keep the new text where the recogniser is surer of it. Returns (old, new) for each line changed.
+
+    In the red channel red ink is as bright as the paper while black print stays dark, so the
+    seal drops out and the print under it remains.
+    """
+    from pipeline import geometry as geo
+
+    if image.ndim == 2 or not seals:
+        return []
+    under = []
+    for line in reading.lines:
+        q = np.asarray(line.quad_original)
+        box = (int(q[:, 0].min()), int(q[:, 1].min()), int(q[:, 0].max()) + 1, int(q[:, 1].max()) + 1)
+        if any(_box_overlap(box, s.box) > 0.1 for s in seals):
+            under.append(line)
+    if not under:
+        return []
+    red_channel = cv2.cvtColor(image[..., 2], cv2.COLOR_GRAY2BGR)
+    strips = [geo.crop_quad(red_channel, np.asarray(ln.quad_original)) for ln in under]
+    changed = []
+    for line, (text, conf) in zip(under, engine.recognize(strips)):
+        text = text.strip()
+        if text and text != line.text and conf > line.confidence + 0.02:
+            changed.append((line.text, text))
+            line.text, line.confidence = text, float(conf)
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------
+# checks
+
+
+_COMPANY = re.compile(r"(公司|集团|厂|商行|店|中心|合作社|事务所|研究院|工作室)")
+_AUTHORITY_LABEL = re.compile(r"(登记机关|发证机关|发证部门|发证单位)[:：\s]*(.*)")
+
+
+def _cjk_len(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+def check_seals(ev, works, thresholds) -> None:
+    """Seal checks over the documents (see the module docstring). `ev` is a pipeline.evaluation
+    Evaluation, `works` the DocumentWork list, `thresholds` the rules' CaptureFlagThresholds."""
+    from pipeline.models import Check
+
+    for work in works:
+        result = work.result
+        doc = work.ref.file
+        rereads = getattr(work, "seal_rereads", None) or []
+        if rereads:
+            shown = "; ".join(f"{old} → {new}" for old, new in rereads[:4])
+            ev.add(Check(name="seal_ink_removed", status="pass", document=doc,
+                         message=f"lines under a seal read again without its red ink: {shown}"))
+        if result.seals is None:
+            continue  # not looked for (a reading made without the seal step)
+        if result.doc_type == "brand_authorization":
+            _check_letter_seal(ev, work, thresholds, Check)
+        elif result.seals and result.doc_type not in ("unclassified", "trademark_certificate"):
+            _check_authority_seal(ev, work, thresholds, Check)
+
+
+def _check_letter_seal(ev, work, t, Check) -> None:
+    doc = work.ref.file
+    result = work.result
+    grantor = result.fields.get("grantor")
+    grantee = result.fields.get("holder_name")
+    legible = [s for s in result.seals if _cjk_len(s.text) >= 4 and s.confidence >= t.seal_min_confidence]
+    if grantor is None:
+        ev.add(Check(name="letter_seal_names_grantor", status="skip", document=doc,
+                     found="; ".join(s.text for s in legible) or None,
+                     message="the grantor could not be read, so its seal cannot be checked"))
+        return
+    scored = sorted(((seal_text_names(s.text, grantor.value), s) for s in legible), key=lambda p: -p[0])
+    if scored and scored[0][0] >= t.seal_name_score:
+        score, seal = scored[0]
+        ev.add(Check(name="letter_seal_names_grantor", status="pass", document=doc, expected=grantor.value,
+                     found=seal.text, score=round(score, 1)))
+        return
+    if not result.seals:
+        ev.add(Check(name="letter_seal_names_grantor", status="review", document=doc, expected=grantor.value,
+                     message="no red seal found on the letter: a brand authorization carries the grantor's seal"),
+               "AUTHENTICITY_FLAG")
+        return
+    others = [s for _, s in scored if _COMPANY.search(s.text)
+              and not (grantee is not None and seal_text_names(s.text, grantee.value) >= t.seal_name_score)]
+    if others:
+        seal = others[0]
+        ev.add(Check(name="letter_seal_names_grantor", status="review", document=doc, expected=grantor.value,
+                     found=seal.text, score=round(seal_text_names(seal.text, grantor.value), 1),
+                     message=f"the letter's seal names {seal.text}, not its grantor {grantor.value}"),
+               "AUTHENTICITY_FLAG")
+        return
+    read = "; ".join(f"{s.text or '(nothing)'} ({s.confidence:.2f})" for s in result.seals)
+    ev.add(Check(name="letter_seal_names_grantor", status="review", document=doc, expected=grantor.value,
+                 found=read, message=f"no legible seal of the grantor {grantor.value} (seals read: {read})"),
+           "LOW_CONFIDENCE")
+
+
+def printed_authority(lines) -> str | None:
+    """The issuing authority printed after 登记机关 / 发证机关 on the page, if any (lines: PageLine)."""
+    for i, line in enumerate(lines):
+        m = _AUTHORITY_LABEL.search("".join(line.text.split()))
+        if not m:
+            continue
+        tail = "".join(_CJK.findall(m.group(2)))
+        if _cjk_len(tail) >= 4:
+            return tail
+    return None
+
+
+def _check_authority_seal(ev, work, t, Check) -> None:
+    """Informational: the licence's seal against its printed authority; a confident mismatch is review."""
+    doc = work.ref.file
+    result = work.result
+    legible = [s for s in result.seals if _cjk_len(s.text) >= 4]
+    if not legible:
+        return
+    seal = max(legible, key=lambda s: s.confidence)
+    page = next((r for r in work.readings if r.page == seal.page), None)
+    printed = printed_authority(page.lines) if page is not None else None
+    if printed is None:
+        ev.add(Check(name="authority_seal", status="pass", document=doc, found=seal.text,
+                     score=round(seal.confidence * 100, 1),
+                     message=f"the seal reads {seal.text}; no authority name printed beside it to compare"))
+        return
+    score = seal_text_names(seal.text, printed)
+    if score >= t.seal_name_score or seal.confidence < t.seal_min_confidence:
+        ev.add(Check(name="authority_seal", status="pass", document=doc, expected=printed, found=seal.text,
+                     score=round(score, 1),
+                     message=None if score >= t.seal_name_score else
+                     f"seal only partly legible ({seal.confidence:.2f}); not compared"))
+        return
+    ev.add(Check(name="authority_seal", status="review", document=doc, expected=printed, found=seal.text,
+                 score=round(score, 1),
+                 message=f"the authority's seal reads {seal.text} but the licence prints {printed}"),
+           "AUTHENTICITY_FLAG")

@@ -61,6 +61,11 @@ class CaptureFlagThresholds(BaseModel):
     border_min_frame_ink: float = Field(0.01, ge=0, le=1,
                                         description="… when at least this share of the band inside it is print "
                                                     "(the printed frame or text runs off, not a blank margin)")
+    border_text_near: float = Field(0.03, ge=0, le=0.5,
+                                    description="… and at least border_min_lines_near text lines lie within this "
+                                                "share of the long side from that edge (content, not a margin, "
+                                                "runs off)")
+    border_min_lines_near: int = Field(2, ge=0, description="See border_text_near")
     occlusion_min_area_share: float = Field(0.006, ge=0, le=1,
                                             description="A skin-coloured blob over the sheet covering at least "
                                                         "this share of the image is a finger or hand")
@@ -78,6 +83,12 @@ class CaptureFlagThresholds(BaseModel):
                                                description="At least this share of noise-free background blocks: "
                                                            "a render, not a scan or photo (an electronic licence "
                                                            "print, a screenshot)")
+    seal_min_confidence: float = Field(0.85, ge=0, le=1,
+                                       description="A seal's text read at least this well is legible (a seal "
+                                                   "naming another company, an authority mismatch)")
+    seal_name_score: float = Field(85.0, ge=0, le=100,
+                                   description="Partial-ratio score at or above which a seal's text names a "
+                                               "party (the letter's grantor, the printed authority)")
 
 
 class Thresholds(BaseModel):
