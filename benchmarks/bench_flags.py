@@ -30,6 +30,7 @@ from pipeline.document import DocumentReading, interpret_document, read_document
 from pipeline.ingest import load_document, load_submission
 from pipeline.models import DocumentRef
 from pipeline.ocr.base import get_engine
+from pipeline.replay import Expected, check_floors, load_floors, render, score_case, summarise
 from pipeline.runner import assemble_verdict
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import get_settings
@@ -119,6 +120,7 @@ def run_fixtures(root: Path, cache: Path, engine, settings, rules, only: list[st
     approvals = {"expected": 0, "approved": 0}
     rows: list[dict] = []
     decisions: list[dict] = []
+    scored = []  # pipeline.replay scoring of the same verdicts: the replay's floors, from cached readings
     for exp_file in sorted(root.rglob("expected.json")):
         folder = exp_file.parent
         if only and folder.name not in only:
@@ -131,6 +133,7 @@ def run_fixtures(root: Path, cache: Path, engine, settings, rules, only: list[st
             works.append(interpret_document(reading, ref, settings, rules))
         verdict = assemble_verdict(submission, base, works, today=dt.date.fromisoformat(expected["check_date"]),
                                    settings=settings, rules=rules, engine=engine)
+        scored.append(score_case(folder.name, Expected.model_validate(expected), verdict, 0.0, None))
         got_codes = {r.code for r in verdict.reasons}
         decisions.append({"case": folder.name, "decision": verdict.decision, "expected": expected["decisions"],
                           "missing_reasons": sorted(set(expected.get("reason_codes", [])) - got_codes)})
@@ -155,7 +158,10 @@ def run_fixtures(root: Path, cache: Path, engine, settings, rules, only: list[st
                 rows.append({"case": folder.name, "file": result.file, "expected": sorted(truth), "got": sorted(got),
                              "kinds_expected": sorted(want_kinds), "kinds_got": sorted(got_kinds),
                              "decision": verdict.decision, "expected_decisions": expected["decisions"]})
-    return {"flags": counts, "kinds": kinds, "approvals": approvals, "rows": rows, "decisions": decisions}
+    report = summarise(scored)
+    floors = check_floors(report, load_floors(ROOT / "fixtures" / "floors.yaml"))
+    return {"flags": counts, "kinds": kinds, "approvals": approvals, "rows": rows, "decisions": decisions,
+            "replay": render(report), "floor_failures": floors}
 
 
 def run_real(real: Path, cache: Path, engine, settings, rules) -> dict:
@@ -216,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             if d["decision"] not in d["expected"] or d["missing_reasons"]:
                 print(f"  decision off: {d['case']}: expected {d['expected']}, got {d['decision']}, missing reasons "
                       f"{d['missing_reasons']}")
+        print("replay scoring of the same verdicts:\n" + fx["replay"])
+        print(f"  floors: {fx['floor_failures'] or 'all met'}")
         for r in fx["rows"]:
             if set(r["expected"]) != set(r["got"]) or set(r["kinds_expected"]) != set(r["kinds_got"]):
                 print(f"  off: {r['case']} {r['file']}: expected {r['expected']} {r['kinds_expected']}, "
