@@ -103,7 +103,6 @@ PLANTED = {
     "general-credit-code-bad-check": "credit_code",
     "food-licence-number-13-digits": "licence_number",
     "medical_device-registration-bad-number": "licence_number",
-    "general-flag-specimen": "credit_code",
 }
 
 FOLDERS = sorted(p for p in SUBMISSIONS.iterdir() if p.is_dir()) if SUBMISSIONS.exists() else []
