@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: install system-packages test-packages console console-screenshot bench-console demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
+.PHONY: install system-packages test-packages console console-screenshot bench-console bench-flags demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
 
 install: $(VENV)/.installed
 
@@ -80,6 +80,10 @@ console: install
 	$(VENV)/bin/zizhi console
 
 # How fast the console answers over a large store (docs/performance.md): seeds 2,000 verdicts.
+# Rule 8 flags: per-flag precision/recall on the fixtures, false flags on ../shared/samples/real (read in place).
+bench-flags: install
+	$(PY) -m benchmarks.bench_flags --json build/bench-flags.json
+
 bench-console: install
 	$(PY) -m benchmarks.bench_console --json benchmarks/results/console.json
 

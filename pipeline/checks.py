@@ -21,6 +21,7 @@ from pipeline.document import DocumentWork
 from pipeline.evaluation import Evaluation, low_confidence, trusted, type_name
 from pipeline.models import Check, Decision, Submission
 from pipeline.product_images import ProductImageReading, check_product_images
+from pipeline.seals import check_seals
 from rules import Rules, Thresholds
 from validators import credit_code as uscc
 from validators import id_number, names, registration_number
@@ -125,6 +126,7 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
     for work in works:
         if work.doc_type in product_types:
             check_product(ev, work, submission, t)
+    check_seals(ev, works, t.capture_flags)
     if submission.product.brand:
         check_brand_chain(ev, submission, works, rules, today)
     if images:

@@ -16,12 +16,22 @@ from extractors.form import extract_form, load_forms
 from extractors.types import Extraction, OcrLine
 from pipeline import geometry as geo
 from pipeline.authenticity import rainbow_tint
+from pipeline.capture_flags import PageSignals, box_to_quad, measure_page
 from pipeline.display import visible
 from pipeline.errors import ContentChanged, DocumentError
 from pipeline.ingest import fetch, load_document_bytes
-from pipeline.models import DocumentRef, DocumentResult, ErrorItem, FieldValue, Quality
+from pipeline.models import (
+    DocumentRef,
+    DocumentResult,
+    ErrorItem,
+    FieldValue,
+    FlagEvidence,
+    Quality,
+    SealReading,
+)
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
+from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import Settings
 from rules import Rules, load_rules
 
@@ -43,6 +53,7 @@ class DocumentWork:
     load_error: str | None = None
     notes: list[str] = field(default_factory=list)
     readings: list[PageReading] = field(default_factory=list)
+    seal_rereads: list[tuple[str, str]] = field(default_factory=list)  # lines read again without seal ink
 
     @property
     def doc_type(self) -> str:
@@ -84,6 +95,25 @@ def authenticity_flags(reading: PageReading, doc_type: str, rules: Rules,
     return flags
 
 
+def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSignals | None, rules: Rules) -> None:
+    """Border, occlusion, specimen, glare and screenshot flags and the capture kinds of the page
+    (pipeline.capture_flags), with their evidence boxes, into `result.quality`."""
+    from pipeline.capture_flags import capture_findings
+
+    if result.quality is None:
+        return
+    boxes = {name: (min(p[0] for p in f.box), min(p[1] for p in f.box), max(p[0] for p in f.box),
+                    max(p[1] for p in f.box))
+             for name, f in result.fields.items() if f.box and f.page == page.page}
+    found = capture_findings(signals, page_lines(page), result.doc_type, boxes, rules.thresholds.capture_flags)
+    result.quality.capture.extend(k for k in found.kinds if k not in result.quality.capture)
+    for f in found.flags:
+        result.quality.flags.append(f.message)
+        result.quality.evidence.append(FlagEvidence(flag=f.flag, message=f.message, page=f.page,
+                                                    box=box_to_quad(f.box) if f.box else None,
+                                                    sides=f.sides, fields=f.fields))
+
+
 def quality_of(reading: PageReading, settings: Settings) -> Quality:
     opts = settings.preprocess
     height = reading.median_text_height
@@ -110,6 +140,9 @@ class DocumentReading:
     errors: list[ErrorItem] = field(default_factory=list)
     load_error: str | None = None
     rainbow: dict[int, tuple[float, int]] = field(default_factory=dict)  # page -> rainbow_tint()
+    signals: dict[int, PageSignals] = field(default_factory=dict)  # page -> capture_flags.measure_page()
+    seals: dict[int, list] = field(default_factory=dict)  # page -> pipeline.seals.read_seals()
+    seal_rereads: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # page -> reread_under_seals()
 
 
 def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
@@ -137,10 +170,18 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
     reading.errors.extend(ErrorItem(stage="ingest", message=note) for note in loaded.notes)
     for index, image in enumerate(loaded.pages, start=1):
         try:
-            reading.pages.append(read_page(image, engine, settings.preprocess, page=index))
+            page_reading = read_page(image, engine, settings.preprocess, page=index)
+            reading.pages.append(page_reading)
             reading.rainbow[index] = rainbow_tint(image)
+            reading.signals[index] = measure_page(image, page=index)
         except Exception as e:  # noqa: BLE001 - one bad page must not sink the document
             reading.errors.append(ErrorItem(stage="ocr", page=index, message=f"{type(e).__name__}: {e}"))
+            continue
+        try:
+            reading.seals[index] = read_seals(image, engine, page=index)
+            reading.seal_rereads[index] = reread_under_seals(image, page_reading, reading.seals[index], engine)
+        except Exception as e:  # noqa: BLE001 - the page's text stands without its seals
+            reading.errors.append(ErrorItem(stage="seals", page=index, message=f"{type(e).__name__}: {e}"))
     return reading
 
 
@@ -170,10 +211,16 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
             work.extraction = extractor(page_lines(page))
         except Exception as e:  # noqa: BLE001 - recorded as an error item; the rules then ask for review
             result.errors.append(ErrorItem(stage="extract", page=page.page, message=f"{type(e).__name__}: {e}"))
-            return work
-        for name, f in work.extraction.fields.items():
-            box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
-            result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
+        if work.extraction is not None:
+            for name, f in work.extraction.fields.items():
+                box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
+                result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
+    add_capture_flags(result, page, reading.signals.get(page.page), rules)
+    page_seals = reading.seals.get(page.page)
+    if page_seals is not None:
+        result.seals = [SealReading(text=s.text, confidence=round(s.confidence, 3), page=s.page,
+                                    box=box_to_quad(s.box), shape=s.shape) for s in page_seals]
+    work.seal_rereads = list(reading.seal_rereads.get(page.page, []))
     return work
 
 

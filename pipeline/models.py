@@ -69,6 +69,18 @@ class Reason(_Model):
     message: str
 
 
+class FlagEvidence(_Model):
+    flag: str = Field(description="border_incomplete | occluded | specimen | glare | screenshot | photocopy | "
+                                  "screen_recapture")
+    message: str = Field(description="The flag's line in quality.flags")
+    page: int = Field(description="1-based page the evidence is on")
+    box: list[list[int]] | None = Field(default=None, description="Evidence quadrilateral in the page's uploaded "
+                                                                   "pixels (like a field's box); null: the whole page")
+    sides: list[str] = Field(default_factory=list, description="border_incomplete: top/right/bottom/left of the "
+                                                                "uploaded image")
+    fields: list[str] = Field(default_factory=list, description="Key fields under the evidence box")
+
+
 class Quality(_Model):
     ok: bool
     sharpness: float = Field(description="Variance of the Laplacian at a 1600 px long side")
@@ -77,7 +89,11 @@ class Quality(_Model):
     skew_deg: float = Field(description="Angle the page was turned by to straighten it")
     text_height_px: float | None = Field(default=None, description="Median text-line height, uploaded pixels")
     mean_confidence: float | None = Field(default=None, description="Mean OCR confidence of the lines read")
-    flags: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list, description="Rule 8 flags, each '<flag>: <why>'; any sends "
+                                                                 "the verdict to review")
+    capture: list[str] = Field(default_factory=list, description="Capture kinds seen: screenshot, glare, "
+                                                                 "electronic_licence (informational)")
+    evidence: list[FlagEvidence] = Field(default_factory=list, description="Where each flag was seen")
 
 
 class FieldValue(_Model):
@@ -85,6 +101,14 @@ class FieldValue(_Model):
     confidence: float
     page: int
     box: list[list[int]] | None = None
+
+
+class SealReading(_Model):
+    text: str = Field(description="The seal's curved text as read (may be partial); '' when illegible")
+    confidence: float = Field(description="Recogniser confidence of that text (0 when illegible)")
+    page: int
+    box: list[list[int]] = Field(description="The seal's bounding quadrilateral, uploaded pixels")
+    shape: str = Field(default="round", description="round or oval")
 
 
 class DocumentResult(_Model):
@@ -95,6 +119,8 @@ class DocumentResult(_Model):
     quality: Quality | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     errors: list[ErrorItem] = Field(default_factory=list, description="Stages that failed, per page")
+    seals: list[SealReading] | None = Field(default=None, description="Red seals found on the document's page "
+                                                                       "(null: not looked for)")
 
 
 class ErrorItem(_Model):

@@ -66,6 +66,8 @@ class CaseResult(BaseModel):
     doc_types: list[tuple[str, str]]  # (expected, got)
     fields: list[tuple[str, str, str | None, bool]]  # (field, expected, got, ok)
     error: str | None = None
+    expected_flags: list[str] = Field(default_factory=list)  # rule 8 flags expected.json asks for (file:flag)
+    missing_flags: list[str] = Field(default_factory=list)
 
 
 class Report(BaseModel):
@@ -76,6 +78,7 @@ class Report(BaseModel):
     decision_accuracy: float
     reason_recall: float
     false_approves: list[str]
+    flag_recall: float = Field(default=1.0, description="share of the rule 8 flags expected.json asks for that appear")
     doc_type_confusion: dict[str, dict[str, int]]
     decision_confusion: dict[str, dict[str, int]]
     seconds_per_submission: float
@@ -100,11 +103,18 @@ def score_case(name: str, expected: Expected, verdict: Verdict | None, seconds: 
     decision = verdict.decision if verdict else None
     got_codes = {r.code for r in verdict.reasons} if verdict else set()
     docs = {d.file: d for d in verdict.documents} if verdict else {}
-    doc_types, fields = [], []
+    doc_types, fields, want_flags, missing_flags = [], [], [], []
     for file, truth in expected.documents.items():
         got = docs.get(file)
+        for flag in getattr(truth, "flags", None) or []:  # issue-12 cases: the flags the document must raise
+            want_flags.append(f"{file}:{flag}")
+            seen = {e.flag for e in got.quality.evidence} if got and got.quality else set()
+            if flag not in seen:
+                missing_flags.append(f"{file}:{flag}")
         doc_types.append((truth.doc_type, got.doc_type if got else "(none)"))
-        for fname, value in truth.fields.items():
+        # a capture defect case (cut off, finger, glare…) hides values on purpose: not scored
+        scored_fields = truth.fields if getattr(truth, "fields_scored", True) else {}
+        for fname, value in scored_fields.items():
             read = got.fields.get(fname).value if got and fname in got.fields else None
             fields.append((fname, value, read, read is not None and _same_text(read, value)))
     return CaseResult(
@@ -113,7 +123,7 @@ def score_case(name: str, expected: Expected, verdict: Verdict | None, seconds: 
         false_approve=decision == "approve" and "approve" not in expected.decisions,
         expected_reasons=sorted(set(expected.reason_codes)),
         missing_reasons=sorted(set(expected.reason_codes) - got_codes), doc_types=doc_types, fields=fields,
-        error=error)
+        error=error, expected_flags=want_flags, missing_flags=missing_flags)
 
 
 def replay(root: Path, *, engine=None, progress=None) -> Report:
@@ -170,6 +180,8 @@ def summarise(cases: list[CaseResult]) -> Report:
         decision_accuracy=_ratio(sum(c.decision_ok for c in cases), len(cases)),
         reason_recall=_ratio(wanted - missing, wanted),
         false_approves=[c.name for c in cases if c.false_approve],
+        flag_recall=_ratio(sum(len(c.expected_flags) - len(c.missing_flags) for c in cases),
+                           sum(len(c.expected_flags) for c in cases)),
         doc_type_confusion={k: dict(v) for k, v in type_confusion.items()},
         decision_confusion={k: dict(v) for k, v in decision_confusion.items()},
         seconds_per_submission=round(sum(c.seconds for c in cases) / len(cases), 2) if cases else 0.0,
@@ -199,17 +211,19 @@ def render(report: Report) -> str:
     out.append("decision confusion (acceptable → got):")
     for exp, row in sorted(report.decision_confusion.items()):
         out.append(f"  {exp:<30} " + ", ".join(f"{g}: {n}" for g, n in sorted(row.items())))
-    wrong = [c for c in report.cases if not c.decision_ok or c.missing_reasons]
+    wrong = [c for c in report.cases if not c.decision_ok or c.missing_reasons or c.missing_flags]
     if wrong:
         out.append("cases off the truth:")
         for c in wrong:
             extra = f" missing reasons {c.missing_reasons}" if c.missing_reasons else ""
+            extra += f" missing flags {c.missing_flags}" if c.missing_flags else ""
             out.append(f"  {c.name}: expected {'/'.join(c.expected_decisions)}, got {c.decision}{extra}"
                        + (f" ({c.error})" if c.error else ""))
     out.append(f"false approves: {len(report.false_approves)}"
                + (" — " + ", ".join(report.false_approves) if report.false_approves else ""))
     out.append(f"doc-type accuracy {report.doc_type_accuracy:.1%}, field accuracy {report.field_accuracy:.1%}, "
                f"decision accuracy {report.decision_accuracy:.1%}, reason recall {report.reason_recall:.1%}, "
+               f"flag recall {report.flag_recall:.1%}, "
                f"{report.seconds_per_submission:.2f} s per submission over {len(report.cases)} submissions")
     return "\n".join(out)
 

@@ -41,6 +41,56 @@ class CategoryTable(BaseModel):
         return self
 
 
+class CaptureFlagThresholds(BaseModel):
+    """Numbers behind the capture and authenticity flags of SPEC §4 rule 8 (pipeline.capture_flags)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    border_edge_tolerance: float = Field(0.004, ge=0, le=0.05,
+                                         description="A text line whose box comes within this share of the "
+                                                     "image's long side of an edge may be cut by it")
+    border_min_ink_share: float = Field(0.15, ge=0, le=1,
+                                        description="… and is cut when print runs through the outermost pixels "
+                                                    "under at least this share of the line's length")
+    border_background_max_paper: float = Field(0.35, ge=0, le=1,
+                                               description="A side with at most this share of paper shows the "
+                                                           "background: the image is a photo of a sheet")
+    border_min_paper_share: float = Field(0.6, ge=0, le=1,
+                                          description="In such a photo, a side at least this much paper is one "
+                                                      "the sheet runs off")
+    border_min_frame_ink: float = Field(0.01, ge=0, le=1,
+                                        description="… when at least this share of the band inside it is print "
+                                                    "(the printed frame or text runs off, not a blank margin)")
+    border_text_near: float = Field(0.03, ge=0, le=0.5,
+                                    description="… and at least border_min_lines_near text lines lie within this "
+                                                "share of the long side from that edge (content, not a margin, "
+                                                "runs off)")
+    border_min_lines_near: int = Field(2, ge=0, description="See border_text_near")
+    occlusion_min_area_share: float = Field(0.006, ge=0, le=1,
+                                            description="A skin-coloured blob over the sheet covering at least "
+                                                        "this share of the image is a finger or hand")
+    glare_min_excess: float = Field(20.0, ge=0, le=255,
+                                    description="A highlight this many grey levels above the page's fitted "
+                                                "lighting is a reflection")
+    glare_min_area_share: float = Field(0.004, ge=0, le=1, description="… covering at least this share of the image")
+    screenshot_status_bar_share: float = Field(0.06, ge=0, le=0.5,
+                                               description="A phone status bar (clock, battery, signal) lies in "
+                                                           "this top share of the image")
+    screenshot_min_aspect: float = Field(1.75, ge=1,
+                                         description="Long side over short side of a phone screen (with a clock "
+                                                     "in the status bar: a screenshot)")
+    born_digital_min_flat_share: float = Field(0.5, ge=0, le=1,
+                                               description="At least this share of noise-free background blocks: "
+                                                           "a render, not a scan or photo (an electronic licence "
+                                                           "print, a screenshot)")
+    seal_min_confidence: float = Field(0.85, ge=0, le=1,
+                                       description="A seal's text read at least this well is legible (a seal "
+                                                   "naming another company, an authority mismatch)")
+    seal_name_score: float = Field(85.0, ge=0, le=100,
+                                   description="Partial-ratio score at or above which a seal's text names a "
+                                               "party (the letter's grantor, the printed authority)")
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +109,8 @@ class Thresholds(BaseModel):
                                                      "is counted once) make a submission unusable")
     max_product_images: int = Field(20, ge=0, description="More product images than this make a submission "
                                                           "unusable")
+    capture_flags: CaptureFlagThresholds = Field(default_factory=CaptureFlagThresholds,
+                                                 description="Border, occlusion, glare, screenshot flags")
 
 
 class ContentRules(BaseModel):

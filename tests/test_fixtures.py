@@ -96,7 +96,7 @@ NUMBER_PATTERNS = {
     "veterinary_drug_approval": r"兽药字\((19|20)\d{2}\)\d{9}",
     "veterinary_drug_business_licence": r"\((19|20)\d{2}\)兽药经营证字\d{9}号",
 }
-CAPTURES = {"scan", "photo", "photocopy", "pdf", "scan_lowres", "digital", "screen"}
+CAPTURES = {"scan", "photo", "photocopy", "pdf", "scan_lowres", "digital", "screen", "screenshot"}
 DOC_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".pdf"}
 BL_FIELDS = {"holder_name", "legal_representative", "established", "address", "scope"}
 DATE_FIELDS = {"established", "valid_from", "valid_until", "issue_date"}
