@@ -81,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=-1, help="inference threads per worker (-1: default)")
     parser.add_argument("--rounds", type=int, default=1, help="pass over the fixtures this many times")
+    parser.add_argument("--engine", choices=["openvino", "onnxruntime"], default="openvino",
+                        help="RapidOCR's inference runtime")
     args = parser.parse_args(argv)
     subs = find_submissions() * args.rounds
-    print(json.dumps(run(args.workers, args.threads, subs), indent=2))
+    print(json.dumps(run(args.workers, args.threads, subs, {"kind": "rapidocr", "engine": args.engine}), indent=2))
     return 0
 
 
