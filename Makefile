@@ -52,8 +52,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
 
 # Speed and memory (docs/performance.md): per-page latency vs bare RapidOCR, load time, RSS, 1 vs 2 workers.
+# BENCH_ARGS narrows it on a busy machine, e.g. BENCH_ARGS="--pages 20 --submissions 8".
 bench: install
-	$(PY) -m benchmarks.bench_pages --json benchmarks/results.json
+	$(PY) -m benchmarks.bench_pages --json benchmarks/results.json $(BENCH_ARGS)
 
 # --- Prefect: backlog, verdict store, schedules (docs/operations.md, docs/scaling.md) ---
 # Telemetry off everywhere: these machines have no network.

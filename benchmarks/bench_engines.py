@@ -35,7 +35,9 @@ from benchmarks.common import (
 )
 
 ENGINES: dict[str, dict] = {
-    "rapidocr": {"label": "RapidOCR 3.10 (default; PP-OCR ONNX, onnxruntime)", "ocr": {"kind": "rapidocr"}},
+    "rapidocr": {"label": "RapidOCR 3.10 (default; PP-OCR ONNX, OpenVINO)", "ocr": {"kind": "rapidocr"}},
+    "rapidocr-onnxruntime": {"label": "RapidOCR 3.10 (PP-OCR ONNX, onnxruntime)",
+                             "ocr": {"kind": "rapidocr", "engine": "onnxruntime"}},
     "paddleocr": {"label": "PaddleOCR 3.4 + PaddlePaddle 3.3 (PP-OCRv4 mobile; oneDNN for rec/cls)",
                   "ocr": {"kind": "paddleocr"}, "module": "paddleocr"},
     "paddleocr-no-onednn": {"label": "PaddleOCR, oneDNN off everywhere (enable_mkldnn=False)",
@@ -46,7 +48,7 @@ ENGINES: dict[str, dict] = {
                             "ocr": {"kind": "tesseract", "detector": "rapidocr"}, "module": "tesserocr"},
 }
 # paddleocr-no-onednn (~10 s a page) only on request: --engines paddleocr-no-onednn
-DEFAULT_ENGINES = ["rapidocr", "paddleocr", "tesseract", "tesseract-rapid-det"]
+DEFAULT_ENGINES = ["rapidocr", "rapidocr-onnxruntime", "paddleocr", "tesseract", "tesseract-rapid-det"]
 PADDLE_VENV_PYTHON = ROOT / "build" / "venv-paddle" / "bin" / "python"
 TABLE_START, TABLE_END = "<!-- engines-table:start -->", "<!-- engines-table:end -->"
 

@@ -8,15 +8,17 @@ and PDF pages; `--pages 0` for all), decoded up front. In one process, engines w
 - per page, the whole zizhi page step (straighten, orientation, detection, recognition, quality,
   classification, extraction) — `read_page` + classify + extract — against bare RapidOCR
   (`RapidOCR()(image)`: its own resize, det, cls on every line, rec) with the same det/rec
-  settings: the floor under us. Pipeline and bare runs alternate page by page, so a busy neighbour
-  on a shared machine slows both sides alike.
+  settings and the same inference runtime (the floor under us), and against bare RapidOCR with its
+  default runtime, onnxruntime, and the same det/rec settings (what a plain RapidOCR user gets).
+  The three runs alternate page by page, so a busy neighbour on a shared machine slows all alike.
 - import + model load: `import pipeline.runner` and `get_engine()` in a fresh interpreter (median of 3).
 - backlog throughput with 1 and 2 worker processes over 16 fixture submissions spread evenly
   (benchmarks/throughput.py), and each worker's peak RSS.
 
-The last line is `bench pages N p50_s X p95_s Y bare_ocr_p50_s Z overhead R rss_mb M`: R = pipeline
-median / bare median per page; M = the largest peak RSS of one worker process (one engine, verifying
-submissions) — the figure the "per worker" memory target is about.
+The last line is `bench pages N p50_s X p95_s Y bare_ocr_p50_s Z overhead R rss_mb M ort_p50_s W`:
+R = pipeline median / bare median per page; M = the largest peak RSS of one worker process (one
+engine, verifying submissions) — the figure the "per worker" memory target is about; W = the
+median page of bare RapidOCR on onnxruntime (W / X is the speed-up over plain RapidOCR).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ get_engine(get_settings().ocr)
 print(time.perf_counter() - t)
 """
 
-# (workers, intra_op_num_threads): one worker with the default threads and with one thread, two
+# (workers, threads per inference): one worker with the default threads and with one thread, two
 # workers with one thread each (the recommended backlog set-up) and with the default threads.
 THROUGHPUT_CONFIGS = [(1, -1), (1, 1), (2, 1), (2, -1)]
 
@@ -66,16 +68,13 @@ def import_and_load_seconds(runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def bare_rapidocr(options):
+def bare_rapidocr(options, runtime: str | None = None):
+    """`RapidOCR()` with our det/rec settings and threads, on `runtime` (default: the one we use)."""
     from rapidocr import RapidOCR
 
-    return RapidOCR(params={
-        "Global.log_level": "warning",
-        "Det.limit_type": options.det_limit_type, "Det.limit_side_len": options.det_limit_side_len,
-        "Det.box_thresh": options.det_box_thresh, "Det.unclip_ratio": options.det_unclip_ratio,
-        "Rec.rec_batch_num": options.rec_batch_num,
-        "EngineConfig.onnxruntime.intra_op_num_threads": options.intra_op_num_threads,
-    })
+    from pipeline.ocr.rapid import rapidocr_params
+
+    return RapidOCR(params=rapidocr_params(options, runtime))
 
 
 def _page_count(path: Path, settings) -> int:
@@ -117,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     engine = get_engine(settings.ocr)
     bare = bare_rapidocr(settings.ocr)
+    ort = bare_rapidocr(settings.ocr, "onnxruntime")
 
     docs = find_documents(args.documents)
     pages = [(d, i) for d in docs for i in range(1, _page_count(d, settings) + 1)]
@@ -141,34 +141,39 @@ def main(argv: list[str] | None = None) -> int:
 
     pipeline_page(images[0][1])  # warm-up, untimed
     bare(images[0][1])
+    ort(images[0][1])
     figures["cpu_busy_before_pages"] = wait_for_quiet(args.quiet_wait)
-    ours, theirs = [], []
+    ours, theirs, plain = [], [], []
     for _, image in images:
-        t = time.perf_counter()
-        pipeline_page(image)
-        ours.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        bare(image)
-        theirs.append(time.perf_counter() - t)
+        for run, times in ((pipeline_page, ours), (bare, theirs), (ort, plain)):
+            t = time.perf_counter()
+            run(image)
+            times.append(time.perf_counter() - t)
 
-    p50, bare_p50 = statistics.median(ours), statistics.median(theirs)
+    p50, bare_p50, ort_p50 = statistics.median(ours), statistics.median(theirs), statistics.median(plain)
     figures.update({
         "pages": len(images), "pages_available": len(pages), "ocr": settings.ocr.model_dump(mode="json"),
         "import_and_load_s": round(load_s, 2),
         "pipeline_p50_s": round(p50, 3), "pipeline_p95_s": round(percentile(ours, 0.95), 3),
         "bare_ocr_p50_s": round(bare_p50, 3), "bare_ocr_p95_s": round(percentile(theirs, 0.95), 3),
         "overhead": round(p50 / bare_p50, 2),
+        "ort_p50_s": round(ort_p50, 3), "ort_p95_s": round(percentile(plain, 0.95), 3),
+        "speedup_vs_ort": round(ort_p50 / p50, 2),
         "pipeline_total_s": round(sum(ours), 2), "bare_ocr_total_s": round(sum(theirs), 2),
-        "bench_process_peak_rss_mb": round(peak_rss_mb()),  # both engines and all pages in memory
-        "per_page": [{"page": name, "pipeline_s": round(a, 3), "bare_ocr_s": round(b, 3)}
-                     for (name, _), a, b in zip(images, ours, theirs)],
+        "ort_total_s": round(sum(plain), 2),
+        "bench_process_peak_rss_mb": round(peak_rss_mb()),  # three engines and all pages in memory
+        "per_page": [{"page": name, "pipeline_s": round(a, 3), "bare_ocr_s": round(b, 3), "ort_s": round(c, 3)}
+                     for (name, _), a, b, c in zip(images, ours, theirs, plain)],
     })
 
     print(f"per page (seconds), {len(images)} of {len(pages)} fixture pages:")
     print_table(["", "p50", "p95", "total"], [
         ["zizhi page pipeline", f"{p50:.3f}", f"{figures['pipeline_p95_s']:.3f}", f"{sum(ours):.1f}"],
-        ["bare RapidOCR", f"{bare_p50:.3f}", f"{figures['bare_ocr_p95_s']:.3f}", f"{sum(theirs):.1f}"],
+        [f"bare RapidOCR, {settings.ocr.engine}", f"{bare_p50:.3f}", f"{figures['bare_ocr_p95_s']:.3f}",
+         f"{sum(theirs):.1f}"],
+        ["bare RapidOCR, onnxruntime", f"{ort_p50:.3f}", f"{figures['ort_p95_s']:.3f}", f"{sum(plain):.1f}"],
     ])
+    print(f"speed-up over bare RapidOCR on onnxruntime: {figures['speedup_vs_ort']}x")
 
     worker_rss = None
     if not args.no_throughput:
@@ -178,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         subs = evenly(find_submissions(), args.submissions)
         for workers, threads in THROUGHPUT_CONFIGS:
             busy = wait_for_quiet(args.quiet_wait)
-            runs.append({**run(workers, threads, subs), "cpu_busy_before": busy})
+            runs.append({**run(workers, threads, subs, settings.ocr.model_dump(mode="json")), "cpu_busy_before": busy})
         figures["throughput"] = runs
         one = {r["intra_op_num_threads"]: r for r in runs if r["workers"] == 1}
         two = {r["intra_op_num_threads"]: r for r in runs if r["workers"] == 2}
@@ -198,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["rss_mb"] = rss
 
     print(f"\nimport + model load {figures['import_and_load_s']} s (fresh interpreter, median of 3); "
-          f"peak RSS: one worker {worker_rss} MB, this bench process (two engines) "
+          f"peak RSS: one worker {worker_rss} MB, this bench process (three engines) "
           f"{figures['bench_process_peak_rss_mb']} MB")
     busy = [figures["cpu_busy_before_pages"]] + [r["cpu_busy_before"] for r in figures.get("throughput", [])]
     print(f"machine: {figures['machine']['cpu']}, {figures['machine']['cores']} cores, "
@@ -209,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"figures written to {args.json}")
     print(f"bench pages {figures['pages']} p50_s {figures['pipeline_p50_s']} p95_s {figures['pipeline_p95_s']} "
-          f"bare_ocr_p50_s {figures['bare_ocr_p50_s']} overhead {figures['overhead']} rss_mb {rss:.0f}")
+          f"bare_ocr_p50_s {figures['bare_ocr_p50_s']} overhead {figures['overhead']} rss_mb {rss:.0f} "
+          f"ort_p50_s {figures['ort_p50_s']}")
     return 0
 
 

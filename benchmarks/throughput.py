@@ -1,7 +1,7 @@
 """Backlog throughput: the fixture submissions through `pipeline.runner.verify` in N worker processes.
 
-Each worker is a fresh (spawned) process that loads one engine — with `intra_op_num_threads` set
-for it — and verifies whole submissions (ingest, OCR, extraction, rules), one at a time. Timing
+Each worker is a fresh (spawned) process that loads one engine — with its threads per inference
+(`intra_op_num_threads`, onnxruntime or OpenVINO) set for it — and verifies whole submissions (ingest, OCR, extraction, rules), one at a time. Timing
 starts once every worker has loaded its engine and read one warm-up page, and stops when the last
 submission is done. This is our own process pool, not `zizhi backlog run`.
 
@@ -50,7 +50,8 @@ def _verify(path: str) -> tuple[str, float, int, str, float]:
 
 
 def run(workers: int, threads: int, submissions: list[Path], ocr: dict | None = None) -> dict:
-    """Verify `submissions` with `workers` processes of `threads` onnxruntime threads each."""
+    """Verify `submissions` with `workers` processes of `threads` inference threads each; `ocr`: engine
+    options (default: RapidOCR with its default runtime)."""
     ocr = dict(ocr or {"kind": "rapidocr"})
     if ocr.get("kind", "rapidocr") == "rapidocr":
         ocr["intra_op_num_threads"] = threads
@@ -78,11 +79,13 @@ def run(workers: int, threads: int, submissions: list[Path], ocr: dict | None = 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=-1, help="intra_op_num_threads per worker (-1: default)")
+    parser.add_argument("--threads", type=int, default=-1, help="inference threads per worker (-1: default)")
     parser.add_argument("--rounds", type=int, default=1, help="pass over the fixtures this many times")
+    parser.add_argument("--engine", choices=["openvino", "onnxruntime"], default="openvino",
+                        help="RapidOCR's inference runtime")
     args = parser.parse_args(argv)
     subs = find_submissions() * args.rounds
-    print(json.dumps(run(args.workers, args.threads, subs), indent=2))
+    print(json.dumps(run(args.workers, args.threads, subs, {"kind": "rapidocr", "engine": args.engine}), indent=2))
     return 0
 
 

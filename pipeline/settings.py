@@ -39,13 +39,17 @@ class RapidOcrOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["rapidocr"] = "rapidocr"
+    engine: Literal["openvino", "onnxruntime"] = Field(
+        "openvino", description="Inference runtime for the same ONNX model files: OpenVINO (about twice as fast "
+                                "on CPU, docs/performance.md) or onnxruntime")
     det_limit_type: Literal["max", "min"] = Field("max", description="How det resizes: cap the long side "
                                                                       "(max) or raise the short side (min)")
     det_limit_side_len: int = Field(960, description="Side length det resizes to")
     det_box_thresh: float = Field(0.5, description="Minimum detection box score")
     det_unclip_ratio: float = Field(1.6, description="How far det grows a text box")
-    intra_op_num_threads: int = Field(-1, description="onnxruntime threads per op; -1 lets it choose. Use 1 "
-                                                      "when several worker processes share the cores")
+    intra_op_num_threads: int = Field(-1, description="Threads per inference (onnxruntime intra_op_num_threads, "
+                                                      "OpenVINO INFERENCE_NUM_THREADS); -1 lets the runtime choose. "
+                                                      "Use 1 when several worker processes share the cores")
     rec_batch_num: int = Field(6, description="Text lines recognised per batch")
 
 

@@ -14,7 +14,7 @@ from benchmarks.common import evenly, find_documents, find_submissions, percenti
 from tests.conftest import ROOT, SUBMISSIONS
 
 LAST_LINE = re.compile(r"^bench pages (\d+) p50_s ([\d.]+) p95_s ([\d.]+) bare_ocr_p50_s ([\d.]+) "
-                       r"overhead ([\d.]+) rss_mb (\d+)$")
+                       r"overhead ([\d.]+) rss_mb (\d+) ort_p50_s ([\d.]+)$")
 
 
 def test_percentile_is_nearest_rank():
@@ -45,6 +45,7 @@ def test_bench_pages_prints_the_last_line(tmp_path):
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert int(m.group(1)) == figures["pages"] == 1
     assert float(m.group(5)) == figures["overhead"] > 0 and figures["import_and_load_s"] > 0
+    assert float(m.group(7)) == figures["ort_p50_s"] > 0 and figures["per_page"][0]["ort_s"] > 0
 
 
 @pytest.mark.ocr

@@ -32,8 +32,26 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
-def test_default_engine_is_rapidocr(clean_env):
-    assert isinstance(Settings().ocr, RapidOcrOptions)
+def test_default_engine_is_rapidocr_on_openvino(clean_env):
+    ocr = Settings().ocr
+    assert isinstance(ocr, RapidOcrOptions) and ocr.engine == "openvino"
+
+
+def test_runtime_is_selectable_and_checked(clean_env):
+    clean_env.setenv("ZIZHI_OCR__ENGINE", "onnxruntime")
+    assert Settings().ocr.engine == "onnxruntime"
+    with pytest.raises(ValidationError, match="engine"):
+        Settings(ocr={"engine": "tensorrt"})
+
+
+def test_threads_go_to_the_chosen_runtime():
+    from pipeline.ocr.rapid import rapidocr_params
+
+    ov = rapidocr_params(RapidOcrOptions(intra_op_num_threads=1))
+    assert ov["EngineConfig.openvino.inference_num_threads"] == 1 and ov["Det.engine_type"].value == "openvino"
+    assert not any(k.startswith("EngineConfig.onnxruntime") for k in ov)
+    ort = rapidocr_params(RapidOcrOptions(intra_op_num_threads=1), "onnxruntime")
+    assert ort["EngineConfig.onnxruntime.intra_op_num_threads"] == 1 and ort["Rec.engine_type"].value == "onnxruntime"
 
 
 def test_kind_picks_the_engine_options(clean_env):
@@ -75,9 +93,18 @@ def read_demo(ocr: dict) -> dict:
     settings = Settings(ocr=ocr)
     engine = load_engine(settings.ocr)
     work = process_document(DEMO, DocumentRef(file="docs/business_licence.jpg"), engine, settings)
-    return {"doc_type": work.result.doc_type, "engine": engine.name,
+    return {"doc_type": work.result.doc_type, "engine": engine.name, "version": engine.version,
             "text": "\n".join(r.text for r in work.readings),
             "fields": {k: v.value for k, v in work.result.fields.items()}}
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("runtime", ["openvino", "onnxruntime"])
+def test_rapidocr_reads_the_demo_licence_on_each_runtime(runtime):
+    got = read_demo({"kind": "rapidocr", "engine": runtime})
+    assert got["engine"] == "rapidocr" and got["doc_type"] == "business_licence" and runtime in got["version"]
+    for name, value in DEMO_TRUTH["fields"].items():
+        assert got["fields"].get(name) == value, name
 
 
 @pytest.mark.ocr

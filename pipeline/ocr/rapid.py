@@ -1,5 +1,9 @@
 """The default engine: RapidOCR 3.x running the PP-OCR ONNX models shipped inside its wheel.
 
+The same three ONNX files run on one of two runtimes (`RapidOcrOptions.engine`): OpenVINO (the
+default: about twice as fast on these CPUs, docs/performance.md) or onnxruntime. Both read the
+files from the wheel; nothing is downloaded.
+
 RapidOCR's own `__call__` resizes, detects, classifies and recognises in one go, and its per-call
 options stick to the instance (they leak into later calls and other threads). zizhi uses the
 three models separately instead, configured once at construction, so that the pipeline controls
@@ -9,6 +13,7 @@ orientation and reading.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import threading
 
@@ -18,6 +23,29 @@ from pipeline.ocr.base import OcrEngine
 from pipeline.settings import RapidOcrOptions
 
 
+def rapidocr_params(options: RapidOcrOptions, engine: str | None = None) -> dict:
+    """RapidOCR's `params` for `options`: det/rec settings and threads on `engine` (default: options.engine).
+
+    Shared with the benchmarks, whose bare RapidOCR must run with exactly these settings.
+    """
+    from rapidocr import EngineType
+
+    engine = engine or options.engine
+    runtime = EngineType(engine)
+    threads = ("EngineConfig.onnxruntime.intra_op_num_threads" if engine == "onnxruntime"
+               else "EngineConfig.openvino.inference_num_threads")
+    return {
+        "Global.log_level": "warning",
+        "Det.engine_type": runtime, "Cls.engine_type": runtime, "Rec.engine_type": runtime,
+        "Det.limit_type": options.det_limit_type,
+        "Det.limit_side_len": options.det_limit_side_len,
+        "Det.box_thresh": options.det_box_thresh,
+        "Det.unclip_ratio": options.det_unclip_ratio,
+        "Rec.rec_batch_num": options.rec_batch_num,
+        threads: options.intra_op_num_threads,
+    }
+
+
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
@@ -25,22 +53,20 @@ class RapidOcrEngine(OcrEngine):
         from rapidocr import RapidOCR
 
         self.options = options
-        self.version = importlib.metadata.version("rapidocr")
-        params = {
-            "Global.log_level": "warning",
-            "Det.limit_type": options.det_limit_type,
-            "Det.limit_side_len": options.det_limit_side_len,
-            "Det.box_thresh": options.det_box_thresh,
-            "Det.unclip_ratio": options.det_unclip_ratio,
-            "Rec.rec_batch_num": options.rec_batch_num,
-            "EngineConfig.onnxruntime.intra_op_num_threads": options.intra_op_num_threads,
-        }
-        self._ocr = RapidOCR(params=params)
+        runtime = options.engine
+        self.version = f"{importlib.metadata.version('rapidocr')} ({runtime} {importlib.metadata.version(runtime)})"
+        self._ocr = RapidOCR(params=rapidocr_params(options))
         # Load all three models now: the first document should not pay for it.
         self._det = self._ocr._load_det_model()
         self._cls = self._ocr._load_cls_model()
         self._rec = self._ocr._load_rec_model()
+        # The detector rebuilds its preprocessing per call, and an OpenVINO session is one infer
+        # request, which must not run from two threads at once (the thread task runner may try):
+        # one lock per model. onnxruntime sessions are safe to share, so cls/rec run unlocked there.
         self._lock = threading.Lock()
+        shared = runtime == "openvino"
+        self._cls_lock = threading.Lock() if shared else contextlib.nullcontext()
+        self._rec_lock = threading.Lock() if shared else contextlib.nullcontext()
         self.model_ids = (
             f"{self._ocr.cfg.Det.ocr_version.value}-det-{self._ocr.cfg.Det.model_type.value}",
             f"{self._ocr.cfg.Rec.ocr_version.value}-rec-{self._ocr.cfg.Rec.model_type.value}",
@@ -48,7 +74,7 @@ class RapidOcrEngine(OcrEngine):
         )
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
-        with self._lock:  # the detector rebuilds its preprocessing per call: keep calls apart
+        with self._lock:
             out = self._det(image)
         if out.boxes is None:
             return []
@@ -57,7 +83,8 @@ class RapidOcrEngine(OcrEngine):
     def classify_direction(self, strips: list[np.ndarray]) -> list[tuple[int, float]]:
         if not strips:
             return []
-        out = self._cls(list(strips))
+        with self._cls_lock:
+            out = self._cls(list(strips))
         return [(180 if "180" in str(label) else 0, float(score)) for label, score in out.cls_res]
 
     def recognize(self, strips: list[np.ndarray]) -> list[tuple[str, float]]:
@@ -65,7 +92,8 @@ class RapidOcrEngine(OcrEngine):
             return []
         from rapidocr.ch_ppocr_rec import TextRecInput
 
-        out = self._rec(TextRecInput(img=list(strips)))
+        with self._rec_lock:
+            out = self._rec(TextRecInput(img=list(strips)))
         if out.txts is None:
             return [("", 0.0)] * len(strips)
         return [(str(t), float(s)) for t, s in zip(out.txts, out.scores)]
