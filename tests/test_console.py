@@ -21,7 +21,7 @@ from console.db import ConsoleStore, QueueFilter
 from console.settings import ConsoleSettings
 from pipeline import backlog as bl
 from pipeline.cli import main
-from pipeline.models import DocumentResult, FieldValue, Quality, Reason, Verdict
+from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
 from pipeline.store import Key, Store, SubmissionCopy, current_owner
 from tests.conftest import text_page
 
@@ -42,7 +42,7 @@ def _quad(box) -> list[list[int]]:
 
 
 def _record(store: Store, sid: str, *, decision: str, category: str, codes: list[str], png: bytes, box,
-            upload: int = 1) -> int:
+            upload: int = 1, content_hash: str | None = None, checks: list[Check] | None = None) -> int:
     submission = {"id": sid, "shop": {"name": "店", "company": COMPANY},
                   "product": {"title": "t", "category": category}, "documents": [{"file": "docs/bl.png"}]}
     verdict = Verdict(
@@ -51,10 +51,11 @@ def _record(store: Store, sid: str, *, decision: str, category: str, codes: list
         documents=[DocumentResult(
             file="docs/bl.png", doc_type="business_licence", doc_type_confidence=0.97, pages=1,
             quality=Quality(ok=True, sharpness=300.0, width=1200, height=800, skew_deg=0.0),
-            fields={"holder_name": FieldValue(value=COMPANY, confidence=0.97, page=1, box=_quad(box))})])
+            fields={"holder_name": FieldValue(value=COMPANY, confidence=0.97, page=1, box=_quad(box))})],
+        checks=checks or [])
     copy = SubmissionCopy(json.dumps(submission, ensure_ascii=False).encode(), category, None, COMPANY,
                           [("document", "docs/bl.png", png)])
-    assert store.record_verdict(Key(sid, f"hash-{sid}-{upload}"), verdict_json=verdict.model_dump_json(), decision=decision,
+    assert store.record_verdict(Key(sid, content_hash or f"hash-{sid}-{upload}"), verdict_json=verdict.model_dump_json(), decision=decision,
                                 checked_on=verdict.checked_on, versions={"engine": "test"}, owner=current_owner(),
                                 copy=copy, reason_codes=codes)
     return max(v.id for v in store.verdicts(sid))
@@ -70,8 +71,9 @@ def env(tmp_path):
                           png=png, box=boxes[COMPANY]),
         "reject": _record(store, "SUB-B", decision="reject", category="food", codes=["EXPIRED", "HOLDER_MISMATCH"],
                           png=png, box=boxes[COMPANY]),
+        # an approve in the 2% audit sample: its content hash starts below 051f (the default threshold)
         "approve": _record(store, "SUB-C", decision="approve", category="general", codes=[], png=png,
-                           box=boxes[COMPANY]),
+                           box=boxes[COMPANY], content_hash="0000" + "c" * 60),
     }
     db = ConsoleStore(store)
     db.add_reviewer("alice", PASSWORD)
@@ -310,7 +312,8 @@ def test_decision_is_appended_and_opens_the_next_in_queue(env):
     form = _decision_form(client, ids["review"], decision="reject", reason_codes=["UNREADABLE", "EXPIRED"],
                           comment="seal covers the date")
     r = client.post(f"/verdicts/{ids['review']}/decision", data=form)
-    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{ids['reject']}"
+    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{ids['reject']}?recorded={ids['review']}"
+    assert "SUB-A recorded: reject (UNREADABLE EXPIRED)" in client.get(r.headers["location"]).text
     (review,) = env["db"].reviews(ids["review"])
     assert (review.reviewer, review.decision, review.reason_codes, review.comment, review.prescreen_decision) == (
         "alice", "reject", ["UNREADABLE", "EXPIRED"], "seal covers the date", "review")
@@ -514,7 +517,7 @@ def test_a_mangled_queue_filter_does_not_cost_the_decision(env):
     client, vid = logged_in(env), env["ids"]["review"]
     form = _decision_form(client, vid, decision="approve", queue_reason="NOPE")
     r = client.post(f"/verdicts/{vid}/decision", data=form)
-    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{env['ids']['reject']}"
+    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{env['ids']['reject']}?recorded={vid}"
     assert len(env["db"].reviews(vid)) == 1
 
 
