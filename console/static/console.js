@@ -181,6 +181,7 @@
   function go(id) {
     var a = document.getElementById(id);
     if (a) { window.location.href = a.href; }
+    return !!a;
   }
   function onKey(ev) {
     if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {  // save, also from the comment
@@ -208,7 +209,7 @@
         if (!form) { return; }
         form.querySelector('textarea[name="comment"]').focus();
         break;
-      case 'j': go('next-link'); break;
+      case 'j': if (!go('next-link')) { go('first-link'); } break;  // the queue page: its first free row
       case 'k': go('prev-link'); break;
       case '+': case '=': setZoom(active, zoomOf(active) * ZOOM_STEP); break;
       case '-': setZoom(active, zoomOf(active) / ZOOM_STEP); break;
