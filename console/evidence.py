@@ -92,7 +92,8 @@ class ReasonView:
     code: str
     document: str | None
     message: str
-    anchor: str | None  # an id on the page: the field's row, else the document
+    anchor: str | None       # an id on the page: the field's row, else the document
+    page_anchor: str | None = None  # the page the field was read on
 
 
 def _document_index(verdict: Verdict, name: str | None) -> int | None:
@@ -142,11 +143,15 @@ def reason_views(verdict: Verdict) -> list[ReasonView]:
     views = []
     for reason in verdict.reasons:
         index = _document_index(verdict, reason.document)
-        anchor = None
+        anchor = page_anchor = None
         if index is not None:
+            doc = verdict.documents[index]
             name = REASON_FIELDS.get(reason.code)
-            anchor = f"field-d{index}-{name}" if name in verdict.documents[index].fields else f"doc-{index}"
-        views.append(ReasonView(reason.code, reason.document, reason.message, anchor))
+            if name in doc.fields:
+                anchor, page_anchor = f"field-d{index}-{name}", f"doc-{index}-page-{doc.fields[name].page}"
+            else:
+                anchor = f"doc-{index}"
+        views.append(ReasonView(reason.code, reason.document, reason.message, anchor, page_anchor))
     return views
 
 

@@ -614,6 +614,7 @@ def test_the_decision_bar_starts_from_the_prescreen(env):
     assert 'href="#doc-0"' in html  # LOW_CONFIDENCE names no field
     html = client.get(f"/verdicts/{env['ids']['reject']}").text
     assert 'href="#field-d0-holder_name"' in html and 'id="field-d0-holder_name"' in html
+    assert 'href="#doc-0-page-1"' in html
 
 
 def test_a_failed_check_shows_the_field_crop_and_marks_the_differing_character(env):

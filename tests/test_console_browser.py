@@ -316,6 +316,8 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
     assert page.locator(".look.status-fail img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.locator(".look.status-fail .found mark").inner_text() == "可"
     assert page.is_checked("input[name=decision][value=reject]")  # the pre-screen's decision
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-failed-check.png"))
     # Approving it without a comment: told so, no dialog, nothing recorded.
     page.keyboard.press("a")
     page.keyboard.press("Control+Enter")
