@@ -8,7 +8,16 @@ Routes (all but /login and /static need a login):
   the next verdict of the same queue.
 - `GET /verdicts/{id}/files/{position}/pages/{page}.jpg`: a page of the store's copy of a file.
   Only integers come from the request; the bytes come from the database, never from a path.
+- `GET /verdicts/{id}/files/{position}/pages/{page}/full.jpg`: the same page at full resolution.
+- `GET /verdicts/{id}/documents/{doc}/fields/{field}.jpg`: the crop of one field's box.
+- `GET /verdicts/{id}/next`, `/prev`: the neighbour in the filtered queue (keys `j` / `k`),
+  skipping verdicts another reviewer holds.
 - `GET /audit`, `GET /export.csv`: the audit trail, on screen and as CSV.
+- `GET /stats`, `GET /stats.json`: agreement, overturns, audit sample, reviewers' pace, over a
+  date range.
+
+Opening a pending verdict takes a lease on it (`ZIZHI_CONSOLE_LEASE_MINUTES`): others see who is
+reviewing it, `j` and "next" skip it, and their decisions on it are refused (409) while it lasts.
 
 Every POST carries the session's CSRF token (the login form: a double-submit cookie) and, when the
 browser sends an Origin, must come from this origin.
@@ -23,23 +32,24 @@ import hmac
 import io
 import secrets
 import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from console.db import PAGE_SIZE, ConsoleStore, QueueFilter, Session
+from console.evidence import checks_to_look_at, crop_jpeg, failed_check_names, reason_views, visible
 from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
 from pipeline.models import REASON_CODES, Submission, Verdict
@@ -68,41 +78,33 @@ class LoginRequired(Exception):
 
 
 class LoginThrottle:
-    """Failed logins per name in a sliding window; a name over the limit is locked until it slides.
+    """Failed logins per name in a sliding window, kept in the database (a restart does not lift a
+    lockout; `zizhi reviewers unlock NAME` does). A name over the limit is locked until it slides.
 
     `attempt` counts a try as failed *before* the password is checked (atomically with the lock
-    test), and `succeeded` forgives it: parallel guesses cannot all slip in under the limit.
+    test, under a lock in this process), and `succeeded` forgives it: parallel guesses cannot all
+    slip in under the limit.
     """
 
-    MAX_NAMES = 10_000  # names tried (mostly made up): forget the quiet ones past this many
-
-    def __init__(self, max_failures: int, window: dt.timedelta):
-        self.max_failures, self.window = max_failures, window.total_seconds()
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, db: ConsoleStore, max_failures: int, window: dt.timedelta):
+        self.db, self.max_failures, self.window = db, max_failures, window
         self._lock = threading.Lock()
-
-    def _trim(self, name: str, now: float) -> deque[float]:
-        q = self._failures[name]
-        while q and q[0] < now - self.window:
-            q.popleft()
-        return q
 
     def attempt(self, name: str) -> bool:
         """False when the name is locked; else the attempt is counted (as failed, until forgiven)."""
         with self._lock:
-            now = time.monotonic()
-            if len(self._failures) > self.MAX_NAMES:
-                for other in [n for n in self._failures if not self._trim(n, now)]:
-                    del self._failures[other]
-            q = self._trim(name, now)
-            if len(q) >= self.max_failures:
-                return False
-            q.append(now)
-            return True
+            return self.db.login_attempt(name, max_failures=self.max_failures, window=self.window)
 
     def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name, None)
+        self.db.login_succeeded(name)
+
+
+class PageError(HTTPException):
+    """An HTTP error whose page links back to where the reviewer was (`back`, a path on this site)."""
+
+    def __init__(self, status_code: int, detail: str, back: str | None = None):
+        super().__init__(status_code, detail)
+        self.back = back
 
 
 class FormLimit:
@@ -169,11 +171,16 @@ def _csv_cell(value: object) -> str:
 def create_app(store_url: str | None = None, settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
     store = Store(store_url)
-    db = ConsoleStore(store)
+    db = ConsoleStore(store, audit_share=settings.audit_share)
     renderer = PageRenderer(get_settings().ingest, capacity=settings.rendered_documents)
-    throttle = LoginThrottle(settings.login_max_failures, dt.timedelta(minutes=settings.login_lockout_minutes))
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(reason_codes=REASON_CODES, urlencode=urlencode, filter_prefix=FILTER_PREFIX)
+    throttle = LoginThrottle(db, settings.login_max_failures, dt.timedelta(minutes=settings.login_lockout_minutes))
+    # `visible` on every {{ … }}: ids, names and values from uploads never carry an invisible
+    # character, a newline or a bidi override onto the screen.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                             finalize=visible)
+    templates = Jinja2Templates(env=env)
+    templates.env.globals.update(reason_codes=REASON_CODES, urlencode=urlencode, filter_prefix=FILTER_PREFIX,
+                                 max_comment=MAX_COMMENT)
     templates.env.filters["fmt_time"] = lambda t: t.strftime("%Y-%m-%d %H:%M") + " UTC" if t else ""
 
     app = FastAPI(title="zizhi reviewer console", docs_url=None, redoc_url=None, openapi_url=None)
@@ -193,17 +200,18 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired):
-        if request.method == "GET" and not request.url.path.endswith((".jpg", ".csv")):
+        if request.method == "GET" and not request.url.path.endswith((".jpg", ".csv", ".json")):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
         return Response("login required", status_code=401, media_type="text/plain")
 
     @app.exception_handler(HTTPException)
     async def error_page(request: Request, exc: HTTPException):
-        if request.url.path.endswith((".jpg", ".csv")):
+        if request.url.path.endswith((".jpg", ".csv", ".json")):
             return Response(str(exc.detail), status_code=exc.status_code, media_type="text/plain")
-        return templates.TemplateResponse(request, "error.html", {"session": None, "status_code": exc.status_code,
-                                                                  "detail": exc.detail}, status_code=exc.status_code)
+        return templates.TemplateResponse(request, "error.html", {
+            "session": None, "status_code": exc.status_code, "detail": exc.detail,
+            "back": getattr(exc, "back", None)}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -280,13 +288,14 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             set_cookie(response, LOGIN_CSRF_COOKIE, fresh, max_age=3600)
             return response
 
-        if not throttle.attempt(name):
-            return refuse(429, f"Too many failed logins for this name: wait {settings.login_lockout_minutes} minutes.")
+        if not await run_in_threadpool(throttle.attempt, name):
+            return refuse(429, f"Too many failed logins for this name: wait {settings.login_lockout_minutes} minutes "
+                               "or ask an operator (zizhi reviewers unlock NAME).")
         async with password_checks:  # scrypt off the event loop, a few at a time
             ok = bool(name) and await run_in_threadpool(db.authenticate, name, password)
         if not ok:
             return refuse(401, "Wrong name or password.")
-        throttle.succeeded(name)
+        await run_in_threadpool(throttle.succeeded, name)
 
         def start_session() -> str:
             old = request.cookies.get(SESSION_COOKIE)
@@ -327,14 +336,15 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         rows, total = db.queue(f)
         pages = max(1, -(-total // PAGE_SIZE))
         return render(request, "queue.html", session, f=f, rows=rows, total=total, pages=pages,
-                      counts=db.decision_counts(f), categories=db.categories())
+                      counts=db.decision_counts(f), categories=db.categories(), me=session.reviewer,
+                      recorded=recorded_notice(session, request.query_params.get("done")),
+                      end=request.query_params.get("end") in ("next", "prev"))
 
     # -- a verdict --
 
-    @app.get("/verdicts/{verdict_id}", response_class=HTMLResponse)
-    def verdict_page(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
-        session = current_session(request)
-        f = parse_filter(request.query_params)
+    def verdict_context(session: Session, verdict_id: int, f: QueueFilter, *, lease: bool) -> dict:
+        """Everything the submission page shows. Takes (or renews) the reviewer's lease when `lease`
+        and the verdict is pending and current."""
         stored = store.verdict(verdict_id)
         if stored is None:
             raise HTTPException(404, "no such verdict")
@@ -362,24 +372,112 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
                               "views": views, "error": error})
         images = [k for k in kept if k.role == "product_image"]
         history = db.reviews(verdict_id)
-        return render(request, "verdict.html", session, f=f, stored=stored, verdict=verdict, submission=submission,
-                      documents=documents, images=images, facts=db.facts(verdict_id), submission_note=submission_note,
-                      history=history, seen_review=history[0].id if history else 0, newer=db.newer_verdict(stored.submission_id, verdict_id),
-                      prescreen_codes={r.code for r in verdict.reasons})
+        newer = db.newer_verdict(stored.submission_id, verdict_id)
+        holder = None
+        if not history and newer is None:
+            held = db.take_lease(verdict_id, session.reviewer, minutes=settings.lease_minutes) if lease \
+                else db.live_lease(verdict_id)
+            holder = held if held is not None and held.reviewer != session.reviewer else None
+        looks = checks_to_look_at(verdict)
+        crops = {(c.doc_index, c.field_name) for c in looks if c.field_name is not None}
+        return {"f": f, "stored": stored, "verdict": verdict, "submission": submission, "documents": documents,
+                "images": images, "facts": db.facts(verdict_id), "submission_note": submission_note,
+                "history": history, "seen_review": history[0].id if history else 0, "newer": newer,
+                "holder": holder, "looks": looks, "crops": crops, "reasons": reason_views(verdict),
+                "failed_checks": failed_check_names(verdict), "filter_query": urlencode(f.query()),
+                "audit": stored.decision == "approve" and db.is_audit(verdict_id), "problem": None,
+                # the form starts from the pre-screen: its decision (when approve/reject) and its codes
+                "draft": {"decision": verdict.decision if verdict.decision in ("approve", "reject") else None,
+                          "codes": {r.code for r in verdict.reasons}, "comment": ""}}
 
-    @app.get("/verdicts/{verdict_id}/files/{position}/pages/{page}.jpg")
-    def page_image(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
-                   position: int = PathParam(ge=0, le=10_000), page: int = PathParam(ge=1, le=10_000)):
-        current_session(request)
+    def recorded_notice(session: Session, value: str | None) -> str | None:
+        """"SUB-… recorded: reject (EXPIRED)" for the verdict id the redirect carried (only an
+        integer comes from the URL; the text comes from this reviewer's own decision)."""
+        if not value or not value.isdigit() or int(value) > MAX_ID:
+            return None
+        latest = db.reviews(int(value), limit=1)
+        if not latest or latest[0].reviewer != session.reviewer:
+            return None
+        r = latest[0]
+        codes = f" ({' '.join(r.reason_codes)})" if r.reason_codes else ""
+        return f"{r.submission_id} recorded: {r.decision}{codes}"
+
+    @app.get("/verdicts/{verdict_id}", response_class=HTMLResponse)
+    def verdict_page(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
+        session = current_session(request)
+        f = parse_filter(request.query_params)
+        context = verdict_context(session, verdict_id, f, lease=True)
+        return render(request, "verdict.html", session, recorded=recorded_notice(session,
+                                                                                request.query_params.get("recorded")),
+                      **context)
+
+    def stored_page(verdict_id: int, position: int):
         match = [k for k in store.stored_files(verdict_id)
                  if k.position == position and k.role in ("document", "product_image")]
         if not match:
             raise HTTPException(404, "no such file")
         sha = match[0].sha256
-        rendered = renderer.render(sha, lambda: store.file_bytes(sha))
+        return sha, renderer.render(sha, lambda: store.file_bytes(sha))
+
+    @app.get("/verdicts/{verdict_id}/files/{position}/pages/{page}.jpg")
+    def page_image(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
+                   position: int = PathParam(ge=0, le=10_000), page: int = PathParam(ge=1, le=10_000)):
+        current_session(request)
+        _, rendered = stored_page(verdict_id, position)
         if rendered.error or not 1 <= page <= len(rendered.pages):
             raise HTTPException(404, "no such page")
         return Response(rendered.pages[page - 1].jpeg, media_type="image/jpeg")  # no-store, as every page
+
+    @app.get("/verdicts/{verdict_id}/files/{position}/pages/{page}/full.jpg")
+    def full_page_image(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
+                        position: int = PathParam(ge=0, le=10_000), page: int = PathParam(ge=1, le=10_000)):
+        current_session(request)
+        sha, _ = stored_page(verdict_id, position)
+        jpeg = renderer.full_page(lambda: store.file_bytes(sha), page)
+        if jpeg is None:
+            raise HTTPException(404, "no such page")
+        return Response(jpeg, media_type="image/jpeg")
+
+    @app.get("/verdicts/{verdict_id}/documents/{doc}/fields/{field_name}.jpg")
+    def field_crop(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
+                   doc: int = PathParam(ge=0, le=10_000), field_name: str = PathParam(pattern=r"^[a-z_]{1,40}$")):
+        current_session(request)
+        stored = store.verdict(verdict_id)
+        if stored is None:
+            raise HTTPException(404, "no such verdict")
+        verdict = Verdict.model_validate(stored.verdict)
+        if doc >= len(verdict.documents) or field_name not in verdict.documents[doc].fields:
+            raise HTTPException(404, "no such field")
+        document, value = verdict.documents[doc], verdict.documents[doc].fields[field_name]
+        copy = [k for k in store.stored_files(verdict_id) if k.role == "document" and k.name == document.file]
+        if not value.box or not copy:
+            raise HTTPException(404, "no crop for this field")
+        _, rendered = stored_page(verdict_id, copy[0].position)
+        views = page_views(document, rendered)
+        if rendered.error or not 1 <= value.page <= len(rendered.pages):
+            raise HTTPException(404, "no such page")
+        jpeg = crop_jpeg(rendered.pages[value.page - 1].jpeg, float(views[value.page - 1].width), value.box)
+        if jpeg is None:
+            raise HTTPException(404, "the field's box is outside its page")
+        return Response(jpeg, media_type="image/jpeg")
+
+    def neighbour(request: Request, verdict_id: int, forward: bool):
+        session = current_session(request)
+        f = parse_filter(request.query_params)
+        other = db.neighbour(f, verdict_id, forward=forward, reviewer=session.reviewer)
+        query = urlencode(f.query(page=1))
+        if other is None:
+            return RedirectResponse("/queue?" + urlencode({**f.query(page=1), "end": "next" if forward else "prev"}),
+                                    status_code=303)
+        return RedirectResponse(f"/verdicts/{other}" + (f"?{query}" if query else ""), status_code=303)
+
+    @app.get("/verdicts/{verdict_id}/next")
+    def next_verdict(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
+        return neighbour(request, verdict_id, True)
+
+    @app.get("/verdicts/{verdict_id}/prev")
+    def previous_verdict(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
+        return neighbour(request, verdict_id, False)
 
     @app.post("/verdicts/{verdict_id}/decision")
     async def decide(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
@@ -389,44 +487,86 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         codes = [c for c in form.getlist("reason_codes") if isinstance(c, str)]
         comment = str(form.get("comment", "")).strip()
         seen_review = str(form.get("seen_review", ""))
-        problems = []
-        if decision not in ("approve", "reject"):
-            problems.append("choose approve or reject")
-        if any(c not in REASON_CODES for c in codes):
-            problems.append("unknown reason code")
-        if decision == "reject" and not codes:
-            problems.append("a rejection needs at least one reason code")
-        if decision == "approve":
-            codes = []  # the form pre-ticks the pre-screen's codes; an approval carries none
-        if len(comment) > MAX_COMMENT:
-            problems.append(f"the comment is over {MAX_COMMENT} characters")
-        if not seen_review.isdigit():
-            problems.append("the form is incomplete: reload the page")
-        if problems:
-            raise HTTPException(400, "; ".join(problems))
+        override = str(form.get("override", ""))
         try:  # the queue the reviewer came from, for "next"; a mangled one is just the whole queue
             f = parse_filter(form, prefix=FILTER_PREFIX)
         except HTTPException:
             f = QueueFilter()
+        back = f"/verdicts/{verdict_id}" + (f"?{urlencode(f.query())}" if f.query() else "")
 
-        def record() -> int | None:
-            if store.verdict(verdict_id) is None:
+        def record():
+            stored = store.verdict(verdict_id)
+            if stored is None:
                 raise HTTPException(404, "no such verdict")
+            failed = failed_check_names(Verdict.model_validate(stored.verdict))
+            problems = []
+            if decision not in ("approve", "reject"):
+                problems.append("choose approve or reject")
+            if any(c not in REASON_CODES for c in codes):
+                problems.append("unknown reason code")
+            if decision == "reject" and not codes:
+                problems.append("a rejection needs at least one reason code")
+            if len(comment) > MAX_COMMENT:
+                problems.append(f"the comment is over {MAX_COMMENT} characters ({len(comment)}): shorten it")
+            if decision == "approve" and failed:
+                # A wrong approve is the worst error: overriding a failed check is confirmed (the browser's
+                # dialog names them; the form echoes their names) and explained.
+                if override != ",".join(failed):
+                    problems.append("approving over failed checks (" + ", ".join(failed) + ") needs confirmation")
+                if not comment:
+                    problems.append("approving over failed checks needs a comment saying why")
+            if not seen_review.isdigit():
+                problems.append("the form is incomplete: reload the page")
+            if problems:
+                return "; ".join(problems)
             latest = db.reviews(verdict_id, limit=1)
             if (latest[0].id if latest else 0) != int(seen_review):
                 other = latest[0]
-                raise HTTPException(409, f"{other.reviewer} recorded a decision ({other.decision}) on this verdict "
-                                         f"while it was open: reload the page to see it before deciding")
-            db.record_review(verdict_id, reviewer=session.reviewer, decision=str(decision), reason_codes=codes,
-                             comment=comment)
-            return db.next_in_queue(f, after=verdict_id)
+                raise PageError(409, f"{other.reviewer} recorded a decision ({other.decision}) on this verdict "
+                                     f"while it was open: open it again to see it before deciding", back=back)
+            held = db.live_lease(verdict_id)
+            if held is not None and held.reviewer != session.reviewer:
+                raise PageError(409, f"being reviewed by {held.reviewer} until {held.expires_at:%H:%M} UTC: "
+                                     f"nothing was recorded", back=back)
+            db.record_review(verdict_id, reviewer=session.reviewer, decision=str(decision),
+                             reason_codes=codes if decision == "reject" else [], comment=comment)
+            return db.next_in_queue(f, after=verdict_id, reviewer=session.reviewer)
 
-        after = await run_in_threadpool(record)
-        query = urlencode(f.query(page=1))
-        if after is None:
-            return RedirectResponse("/queue?" + urlencode({**f.query(page=1), "done": str(verdict_id)}),
-                                    status_code=303)
-        return RedirectResponse(f"/verdicts/{after}" + (f"?{query}" if query else ""), status_code=303)
+        outcome = await run_in_threadpool(record)
+        if isinstance(outcome, str):  # refused: the page again, the reviewer's input kept, the reason on top
+            def again():
+                context = verdict_context(session, verdict_id, f, lease=False)
+                context.update(problem=outcome, draft={"decision": decision if decision in ("approve", "reject")
+                                                       else None, "codes": set(codes),
+                                                       "comment": Markup(escape(comment))})  # kept as typed
+                return context
+            context = await run_in_threadpool(again)
+            return render(request, "verdict.html", session, status_code=400, recorded=None, **context)
+        query = {**f.query(page=1), "recorded": str(verdict_id)}
+        if outcome is None:
+            return RedirectResponse("/queue?" + urlencode({**query, "done": str(verdict_id)}), status_code=303)
+        return RedirectResponse(f"/verdicts/{outcome}?" + urlencode(query), status_code=303)
+
+    # -- the quality loop --
+
+    def stats_range(request: Request) -> tuple[dt.date | None, dt.date | None]:
+        f = parse_filter(request.query_params)
+        if f.date_from and f.date_to and f.date_from > f.date_to:
+            raise HTTPException(400, "bad filter: date_from is after date_to")
+        return f.date_from, f.date_to
+
+    @app.get("/stats", response_class=HTMLResponse)
+    def stats_page(request: Request):
+        session = current_session(request)
+        date_from, date_to = stats_range(request)
+        return render(request, "stats.html", session, stats=db.stats(date_from, date_to), date_from=date_from,
+                      date_to=date_to, audit_share=settings.audit_share)
+
+    @app.get("/stats.json")
+    def stats_json(request: Request):
+        current_session(request)
+        date_from, date_to = stats_range(request)
+        return JSONResponse({**db.stats(date_from, date_to), "audit_share": settings.audit_share})
 
     # -- audit trail --
 

@@ -6,6 +6,11 @@
 - `reviews`: the audit trail of reviewers' decisions. Append-only: a reviewer who changes their
   mind adds a row; the database refuses UPDATE and DELETE on it (triggers, SQLite and PostgreSQL),
   and the pre-screen verdict in `verdicts` is never touched.
+- `review_times`: beside each decision, when the reviewer opened the verdict (their lease) and
+  whether it was an audit-sample item: what `/stats` computes seconds per decision from.
+- `review_leases`: who holds a pending verdict (opened it) and until when; others skip it.
+- `login_failures`: failed logins per name, so a lockout survives a restart
+  (`zizhi reviewers unlock NAME` lifts it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import json
 import re
 import secrets
+import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -22,17 +28,25 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import (
     DDL,
+    Boolean,
     Column,
     DateTime,
+    Float,
     Integer,
     String,
     Table,
     Text,
     and_,
+    case,
     delete,
     event,
+    false,
     func,
+    not_,
+    or_,
     select,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +84,29 @@ reviews = Table(
     Column("reason_codes", Text, nullable=False, default="[]"),
     Column("comment", Text, nullable=False, default=""),
     Column("decided_at", DateTime, nullable=False, index=True),
+)
+
+review_times = Table(
+    "review_times", metadata,
+    Column("review_id", Integer, primary_key=True),
+    Column("opened_at", DateTime),       # the reviewer's lease began (None: decided without one)
+    Column("seconds", Float),            # decided_at - opened_at
+    Column("audit", Boolean, nullable=False, default=False),  # a pre-screen approve from the audit sample
+)
+
+review_leases = Table(
+    "review_leases", metadata,
+    Column("verdict_id", Integer, primary_key=True),
+    Column("reviewer", String(64), nullable=False),
+    Column("acquired_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, index=True),
+    Column("failed_at", DateTime, nullable=False, index=True),
 )
 
 for _op in ("UPDATE", "DELETE"):
@@ -130,6 +167,37 @@ class QueueRow:
     reviewed_decision: str | None
     reviewer: str | None
     decided_at: dt.datetime | None
+    content_hash: str = ""
+    audit: bool = False           # a pre-screen approve drawn into the audit sample
+    held_by: str | None = None    # a reviewer's live lease on it
+
+
+@dataclass
+class Lease:
+    verdict_id: int
+    reviewer: str
+    acquired_at: dt.datetime
+    expires_at: dt.datetime
+
+
+AUDIT_BUCKETS = 16**4  # the first four hex digits of a content hash
+
+
+def audit_threshold(share: float) -> int:
+    """How many of the 65,536 buckets are in the audit sample for a share in [0, 1]."""
+    return min(AUDIT_BUCKETS, max(0, round(share * AUDIT_BUCKETS)))
+
+
+def in_audit_sample(content_hash: str, share: float) -> bool:
+    """Whether a pre-screen approve with this content hash is in the audit sample.
+
+    Deterministic and reproducible: the first four hex digits of the content hash (the sha256 of
+    the submission's bytes, so uniform) compared as text with the share's threshold, exactly as
+    the queue's SQL does. The same verdict is in or out of the sample on every run and machine."""
+    threshold = audit_threshold(share)
+    if threshold >= AUDIT_BUCKETS:
+        return True
+    return threshold > 0 and content_hash[:4].lower() < f"{threshold:04x}"
 
 
 class QueueFilter(BaseModel):
@@ -137,7 +205,9 @@ class QueueFilter(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    status: Literal["pending", "decided", "all"] = Field("pending", description="Reviewer decision recorded yet?")
+    status: Literal["pending", "decided", "auto", "all"] = Field(
+        "pending", description="pending: no decision yet and needs one (review, reject, or an approve in the audit "
+                               "sample); decided: has a decision; auto: approves outside the sample; all")
     decision: Literal["approve", "reject", "review"] | None = Field(None, description="Pre-screen decision")
     category: str | None = Field(None, max_length=64)
     reason: str | None = Field(None, description="A SPEC §5 code among the verdict's reasons")
@@ -170,11 +240,15 @@ def _token_hash(token: str) -> str:
 
 
 class ConsoleStore:
-    """Queue, accounts, sessions and the audit trail, over a verdict `Store`."""
+    """Queue, accounts, sessions, leases, the audit trail and its statistics, over a verdict `Store`.
 
-    def __init__(self, store: Store):
+    `audit_share` (0–1) is the share of pre-screen approves that enter the review queue as the
+    audit sample (`in_audit_sample`)."""
+
+    def __init__(self, store: Store, *, audit_share: float = 0.02):
         self.store = store
         self.engine = store.engine
+        self.audit_share = audit_share
         metadata.create_all(self.engine)  # the console's tables, in a store made before them
 
     # -- reviewers --
@@ -272,20 +346,34 @@ class ConsoleStore:
         """The newest verdict of each submission: an older content was superseded by a re-upload."""
         return select(func.max(verdicts.c.id)).group_by(verdicts.c.submission_id)
 
-    def _queue_select(self, f: QueueFilter, *, with_decision: bool = True):
+    def _sampled(self):
+        """SQL twin of `in_audit_sample` for the verdicts table."""
+        threshold = audit_threshold(self.audit_share)
+        if threshold >= AUDIT_BUCKETS:
+            return true()
+        if threshold == 0:
+            return false()
+        return func.lower(func.substr(verdicts.c.content_hash, 1, 4)) < f"{threshold:04x}"
+
+    def _queue_select(self, f: QueueFilter, *, with_decision: bool = True, now: dt.datetime | None = None):
         last = (select(reviews.c.verdict_id, func.max(reviews.c.id).label("review_id"))
                 .group_by(reviews.c.verdict_id).subquery())
         cols = [verdicts.c.id, verdicts.c.submission_id, verdicts.c.decision, verdicts.c.created_at,
-                verdicts.c.checked_on, verdict_facts.c.category, verdict_facts.c.brand, verdict_facts.c.shop_company,
-                verdict_facts.c.reason_codes, reviews.c.decision.label("reviewed_decision"), reviews.c.reviewer,
-                reviews.c.decided_at]
+                verdicts.c.checked_on, verdicts.c.content_hash, verdict_facts.c.category, verdict_facts.c.brand,
+                verdict_facts.c.shop_company, verdict_facts.c.reason_codes,
+                reviews.c.decision.label("reviewed_decision"), reviews.c.reviewer, reviews.c.decided_at,
+                review_leases.c.reviewer.label("held_by")]
         q = (select(*cols)
              .select_from(verdicts.outerjoin(verdict_facts, verdict_facts.c.verdict_id == verdicts.c.id)
                           .outerjoin(last, last.c.verdict_id == verdicts.c.id)
-                          .outerjoin(reviews, reviews.c.id == last.c.review_id))
+                          .outerjoin(reviews, reviews.c.id == last.c.review_id)
+                          .outerjoin(review_leases, and_(review_leases.c.verdict_id == verdicts.c.id,
+                                                         review_leases.c.expires_at > (now or utcnow()))))
              .where(verdicts.c.id.in_(self._latest_verdicts())))
         if f.status == "pending":
-            q = q.where(reviews.c.id.is_(None))
+            q = q.where(reviews.c.id.is_(None), or_(verdicts.c.decision != "approve", self._sampled()))
+        elif f.status == "auto":
+            q = q.where(reviews.c.id.is_(None), verdicts.c.decision == "approve", not_(self._sampled()))
         elif f.status == "decided":
             q = q.where(reviews.c.id.is_not(None))
         if with_decision and f.decision:
@@ -307,7 +395,7 @@ class ConsoleStore:
             total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
             rows = conn.execute(q.order_by(verdicts.c.created_at, verdicts.c.id)
                                 .offset((f.page - 1) * page_size).limit(page_size))
-            return [_queue_row(r._mapping) for r in rows], total
+            return [self._queue_row(r._mapping) for r in rows], total
 
     def decision_counts(self, f: QueueFilter) -> dict[str, int]:
         """Rows per pre-screen decision under the filter's other conditions."""
@@ -317,14 +405,72 @@ class ConsoleStore:
             counts = {d: n for d, n in rows}
         return {d: counts.get(d, 0) for d in ("review", "reject", "approve")}
 
-    def next_in_queue(self, f: QueueFilter, *, after: int | None = None) -> int | None:
-        """The oldest pending verdict under the filter (other than `after`)."""
+    def next_in_queue(self, f: QueueFilter, *, after: int | None = None, reviewer: str | None = None) -> int | None:
+        """The oldest pending verdict under the filter (other than `after`) that no other reviewer holds."""
         q = self._queue_select(f.model_copy(update={"status": "pending", "page": 1}))
         if after is not None:
             q = q.where(verdicts.c.id != after)
+        q = q.where(or_(review_leases.c.reviewer.is_(None), review_leases.c.reviewer == reviewer))
         with self.engine.connect() as conn:
             row = conn.execute(q.order_by(verdicts.c.created_at, verdicts.c.id).limit(1)).first()
         return row.id if row else None
+
+    def neighbour(self, f: QueueFilter, verdict_id: int, *, forward: bool, reviewer: str) -> int | None:
+        """The verdict after (or before) this one in the filtered queue's order, skipping those another
+        reviewer holds; None at either end or when `verdict_id` does not exist."""
+        with self.engine.connect() as conn:
+            here = conn.execute(select(verdicts.c.created_at, verdicts.c.id)
+                                .where(verdicts.c.id == verdict_id)).first()
+            if here is None:
+                return None
+            q = self._queue_select(f.model_copy(update={"page": 1}))
+            q = q.where(or_(review_leases.c.reviewer.is_(None), review_leases.c.reviewer == reviewer),
+                        verdicts.c.id != verdict_id)
+            key = tuple_(verdicts.c.created_at, verdicts.c.id)
+            if forward:
+                q = q.where(key > tuple_(here.created_at, here.id)).order_by(verdicts.c.created_at, verdicts.c.id)
+            else:
+                q = q.where(key < tuple_(here.created_at, here.id)).order_by(verdicts.c.created_at.desc(),
+                                                                          verdicts.c.id.desc())
+            row = conn.execute(q.limit(1)).first()
+        return row.id if row else None
+
+    def is_audit(self, verdict_id: int) -> bool:
+        """A pre-screen approve in the audit sample."""
+        stored = self.store.verdict(verdict_id)
+        return stored is not None and stored.decision == "approve" and in_audit_sample(stored.content_hash,
+                                                                                        self.audit_share)
+
+    # -- leases: who is working on a verdict --
+
+    def take_lease(self, verdict_id: int, reviewer: str, *, minutes: float) -> Lease:
+        """Holds the verdict for `reviewer` for `minutes` (renewed while they keep it open), unless another
+        reviewer's lease is live: then that lease is returned, unchanged. Atomic between processes:
+        an insert, else one conditional update."""
+        now = utcnow()
+        until = now + dt.timedelta(minutes=minutes)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(review_leases.insert().values(verdict_id=verdict_id, reviewer=reviewer,
+                                                           acquired_at=now, expires_at=until))
+            return Lease(verdict_id, reviewer, now, until)
+        except IntegrityError:
+            pass
+        mine_live = and_(review_leases.c.reviewer == reviewer, review_leases.c.expires_at > now)
+        with self.engine.begin() as conn:
+            conn.execute(update(review_leases).where(
+                review_leases.c.verdict_id == verdict_id,
+                or_(review_leases.c.reviewer == reviewer, review_leases.c.expires_at <= now))
+                .values(reviewer=reviewer, expires_at=until,
+                        acquired_at=case((mine_live, review_leases.c.acquired_at), else_=now)))
+            row = conn.execute(select(review_leases).where(review_leases.c.verdict_id == verdict_id)).first()
+        return Lease(row.verdict_id, row.reviewer, row.acquired_at, row.expires_at)
+
+    def live_lease(self, verdict_id: int) -> Lease | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(review_leases).where(review_leases.c.verdict_id == verdict_id,
+                                                           review_leases.c.expires_at > utcnow())).first()
+        return Lease(row.verdict_id, row.reviewer, row.acquired_at, row.expires_at) if row else None
 
     def categories(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -347,16 +493,27 @@ class ConsoleStore:
 
     def record_review(self, verdict_id: int, *, reviewer: str, decision: str, reason_codes: Sequence[str],
                       comment: str) -> Review:
+        """Appends a decision; with it, the time since the reviewer's lease began (then released) and
+        whether the verdict was an audit-sample item. LookupError: no such verdict."""
         stored = self.store.verdict(verdict_id)
         if stored is None:
             raise LookupError(f"no verdict {verdict_id}")
         now = utcnow()
         codes = list(dict.fromkeys(reason_codes))
+        audit = stored.decision == "approve" and in_audit_sample(stored.content_hash, self.audit_share)
         with self.engine.begin() as conn:
+            lease = conn.execute(select(review_leases.c.acquired_at).where(
+                review_leases.c.verdict_id == verdict_id, review_leases.c.reviewer == reviewer)).first()
             review_id = conn.execute(reviews.insert().values(
                 verdict_id=verdict_id, submission_id=stored.submission_id, content_hash=stored.content_hash,
                 prescreen_decision=stored.decision, reviewer=reviewer, decision=decision,
                 reason_codes=json.dumps(codes), comment=comment, decided_at=now)).inserted_primary_key[0]
+            opened = lease.acquired_at if lease else None
+            conn.execute(review_times.insert().values(
+                review_id=review_id, opened_at=opened, audit=audit,
+                seconds=(now - opened).total_seconds() if opened else None))
+            conn.execute(delete(review_leases).where(review_leases.c.verdict_id == verdict_id,
+                                                     review_leases.c.reviewer == reviewer))
         return Review(review_id, verdict_id, stored.submission_id, stored.content_hash, stored.decision, reviewer,
                       decision, codes, comment, now)
 
@@ -371,9 +528,109 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             return [_review(r._mapping) for r in conn.execute(q)]
 
+    def _queue_row(self, m) -> QueueRow:
+        return QueueRow(verdict_id=m["id"], submission_id=m["submission_id"], decision=m["decision"],
+                        created_at=m["created_at"], checked_on=m["checked_on"], category=m["category"],
+                        brand=m["brand"], shop_company=m["shop_company"], reason_codes=(m["reason_codes"] or "").split(),
+                        reviewed_decision=m["reviewed_decision"], reviewer=m["reviewer"], decided_at=m["decided_at"],
+                        content_hash=m["content_hash"], held_by=m["held_by"],
+                        audit=m["decision"] == "approve" and in_audit_sample(m["content_hash"], self.audit_share))
+
     def count_reviews(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(reviews)).scalar_one()
+
+    # -- the quality loop --
+
+    def stats(self, date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
+        """Figures over the decisions in force (each verdict's latest) made between the two UTC days,
+        both included: see docs/console.md ("Statistics") for each key. Shape::
+
+            {"from", "to", "decided", "agreement", "agreement_base", "by_prescreen": {pre: {decision: n}},
+             "overturned_approvals", "overturned_rejections", "overturns_by_reason": {code: n},
+             "audit": {"decided", "overturned", "false_approve_share"}, "median_seconds",
+             "reviewers": {name: {"decided", "agreed", "overturned", "timed", "median_seconds"}}}
+        """
+        latest = select(func.max(reviews.c.id)).group_by(reviews.c.verdict_id)
+        q = (select(reviews.c.reviewer, reviews.c.prescreen_decision, reviews.c.decision, reviews.c.reason_codes,
+                    verdict_facts.c.reason_codes.label("prescreen_codes"), review_times.c.seconds,
+                    review_times.c.audit)
+             .select_from(reviews.outerjoin(verdict_facts, verdict_facts.c.verdict_id == reviews.c.verdict_id)
+                          .outerjoin(review_times, review_times.c.review_id == reviews.c.id))
+             .where(reviews.c.id.in_(latest)))
+        if date_from:
+            q = q.where(reviews.c.decided_at >= dt.datetime.combine(date_from, dt.time()))
+        if date_to:
+            q = q.where(reviews.c.decided_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()))
+        by_prescreen: dict[str, dict[str, int]] = {}
+        overturn_codes: dict[str, int] = {}
+        people: dict[str, dict] = {}
+        seconds_all: list[float] = []
+        agreed = base = audit_decided = audit_overturned = 0
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        for r in rows:
+            pre, got = r.prescreen_decision, r.decision
+            by_prescreen.setdefault(pre, {}).setdefault(got, 0)
+            by_prescreen[pre][got] += 1
+            person = people.setdefault(r.reviewer, {"decided": 0, "agreed": 0, "overturned": 0, "seconds": []})
+            person["decided"] += 1
+            if pre in ("approve", "reject"):  # a pre-screen `review` asked a person: nothing to agree with
+                base += 1
+                agreed += pre == got
+                person["agreed"] += pre == got
+                if pre != got:
+                    person["overturned"] += 1
+                    # approve → reject: the reviewer's codes say why; reject → approve: the pre-screen's did
+                    codes = json.loads(r.reason_codes or "[]") if got == "reject" else (r.prescreen_codes or "").split()
+                    for code in codes:
+                        overturn_codes[code] = overturn_codes.get(code, 0) + 1
+            if r.audit:
+                audit_decided += 1
+                audit_overturned += got == "reject"
+            if r.seconds is not None:
+                person["seconds"].append(r.seconds)
+                seconds_all.append(r.seconds)
+        return {
+            "from": date_from.isoformat() if date_from else None,
+            "to": date_to.isoformat() if date_to else None,
+            "decided": len(rows),
+            "agreement": round(agreed / base, 4) if base else None,
+            "agreement_base": base,
+            "by_prescreen": by_prescreen,
+            "overturned_approvals": by_prescreen.get("approve", {}).get("reject", 0),
+            "overturned_rejections": by_prescreen.get("reject", {}).get("approve", 0),
+            "overturns_by_reason": dict(sorted(overturn_codes.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "audit": {"decided": audit_decided, "overturned": audit_overturned,
+                      "false_approve_share": round(audit_overturned / audit_decided, 4) if audit_decided else None},
+            "median_seconds": _median(seconds_all),
+            "reviewers": {name: {"decided": p["decided"], "agreed": p["agreed"], "overturned": p["overturned"],
+                                 "timed": len(p["seconds"]), "median_seconds": _median(p["seconds"])}
+                          for name, p in sorted(people.items())},
+        }
+
+    # -- failed logins (kept in the database: a lockout survives a restart) --
+
+    def login_attempt(self, name: str, *, max_failures: int, window: dt.timedelta) -> bool:
+        """False when `name` has `max_failures` failures within `window`; else records this attempt as a
+        failure (forgiven by `login_succeeded`) and returns True. Old failures are purged on the way."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.failed_at < now - window))
+            n = conn.execute(select(func.count()).select_from(login_failures)
+                             .where(login_failures.c.name == name)).scalar_one()
+            if n >= max_failures:
+                return False
+            conn.execute(login_failures.insert().values(name=name, failed_at=now))
+        return True
+
+    def login_succeeded(self, name: str) -> None:
+        self.unlock(name)
+
+    def unlock(self, name: str) -> int:
+        """Forgets the failed logins of `name`; returns how many there were."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(login_failures).where(login_failures.c.name == name)).rowcount
 
     def reviews_with_facts(self) -> Iterator[tuple[Review, dict]]:
         """Every decision, oldest first, with the verdict's facts (for the CSV export)."""
@@ -386,11 +643,10 @@ class ConsoleStore:
                 yield _review(m), {"category": m["category"], "brand": m["brand"], "shop_company": m["shop_company"]}
 
 
-def _queue_row(m) -> QueueRow:
-    return QueueRow(verdict_id=m["id"], submission_id=m["submission_id"], decision=m["decision"],
-                    created_at=m["created_at"], checked_on=m["checked_on"], category=m["category"], brand=m["brand"],
-                    shop_company=m["shop_company"], reason_codes=(m["reason_codes"] or "").split(),
-                    reviewed_decision=m["reviewed_decision"], reviewer=m["reviewer"], decided_at=m["decided_at"])
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
 def _review(m) -> Review:

@@ -25,6 +25,7 @@ from pipeline.settings import IngestOptions
 
 SCREEN_LONG_SIDE = 2000
 JPEG_QUALITY = 85
+FULL_JPEG_QUALITY = 92
 
 
 @dataclass
@@ -74,16 +75,36 @@ class PageRenderer:
         return doc
 
 
-def _render(data: bytes, ingest: IngestOptions) -> RenderedDocument:
+    def full_page(self, load: Callable[[], bytes | None], page: int) -> bytes | None:
+        """Page `page` (1-based) at the size the pipeline saw it, as a JPEG; None when the file or the
+        page is not there. Not cached: asked for one page at a time, and large."""
+        data = load()
+        if data is None:
+            return None
+        pages = _decode(data, self.ingest)
+        if isinstance(pages, str) or not 1 <= page <= len(pages):
+            return None
+        ok, jpeg = cv2.imencode(".jpg", pages[page - 1], [cv2.IMWRITE_JPEG_QUALITY, FULL_JPEG_QUALITY])
+        return jpeg.tobytes() if ok else None
+
+
+def _decode(data: bytes, ingest: IngestOptions):
+    """The pages as the pipeline decodes them, or the reason they cannot be (a str)."""
     with tempfile.TemporaryDirectory(prefix="zizhi-console-") as tmp:
         path = Path(tmp) / "copy"
         path.write_bytes(data)
         try:
-            loaded = load_document(path, ingest)
+            return load_document(path, ingest).pages
         except DocumentError as e:
-            return RenderedDocument(error=str(e).replace(str(path), "the file"))
+            return str(e).replace(str(path), "the file")
+
+
+def _render(data: bytes, ingest: IngestOptions) -> RenderedDocument:
+    pages = _decode(data, ingest)
+    if isinstance(pages, str):
+        return RenderedDocument(error=pages)
     out = RenderedDocument()
-    for image in loaded.pages:
+    for image in pages:
         h, w = image.shape[:2]
         scale = min(1.0, SCREEN_LONG_SIDE / max(w, h))
         screen = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),

@@ -21,6 +21,14 @@ class ConsoleSettings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="Failed logins per name before it is locked out")
     login_lockout_minutes: int = Field(15, ge=1, description="The window (and the lockout) for failed logins")
     rendered_documents: int = Field(32, ge=1, description="Decoded documents kept in memory for page images")
+    lease_minutes: float = Field(5, gt=0, le=120, description="A reviewer who opens a pending verdict holds it "
+                                                               "this long (renewed on each visit); others skip it")
+    audit_share: float = Field(0.02, ge=0, le=1, description="Share of pre-screen approves that enter the review "
+                                                              "queue as the audit sample (chosen by content hash)")
+    header_timeout_seconds: float = Field(10, gt=0, le=300, description="A connection that has not sent a "
+                                                                         "request's headers this long is closed")
+    max_header_bytes: int = Field(16 * 1024, ge=4096, le=1024 * 1024,
+                                  description="Largest request head (request line and headers) accepted")
 
     @property
     def session_idle(self) -> dt.timedelta:

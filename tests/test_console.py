@@ -21,7 +21,7 @@ from console.db import ConsoleStore, QueueFilter
 from console.settings import ConsoleSettings
 from pipeline import backlog as bl
 from pipeline.cli import main
-from pipeline.models import DocumentResult, FieldValue, Quality, Reason, Verdict
+from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
 from pipeline.store import Key, Store, SubmissionCopy, current_owner
 from tests.conftest import text_page
 
@@ -42,7 +42,7 @@ def _quad(box) -> list[list[int]]:
 
 
 def _record(store: Store, sid: str, *, decision: str, category: str, codes: list[str], png: bytes, box,
-            upload: int = 1) -> int:
+            upload: int = 1, content_hash: str | None = None, checks: list[Check] | None = None) -> int:
     submission = {"id": sid, "shop": {"name": "店", "company": COMPANY},
                   "product": {"title": "t", "category": category}, "documents": [{"file": "docs/bl.png"}]}
     verdict = Verdict(
@@ -51,10 +51,11 @@ def _record(store: Store, sid: str, *, decision: str, category: str, codes: list
         documents=[DocumentResult(
             file="docs/bl.png", doc_type="business_licence", doc_type_confidence=0.97, pages=1,
             quality=Quality(ok=True, sharpness=300.0, width=1200, height=800, skew_deg=0.0),
-            fields={"holder_name": FieldValue(value=COMPANY, confidence=0.97, page=1, box=_quad(box))})])
+            fields={"holder_name": FieldValue(value=COMPANY, confidence=0.97, page=1, box=_quad(box))})],
+        checks=checks or [])
     copy = SubmissionCopy(json.dumps(submission, ensure_ascii=False).encode(), category, None, COMPANY,
                           [("document", "docs/bl.png", png)])
-    assert store.record_verdict(Key(sid, f"hash-{sid}-{upload}"), verdict_json=verdict.model_dump_json(), decision=decision,
+    assert store.record_verdict(Key(sid, content_hash or f"hash-{sid}-{upload}"), verdict_json=verdict.model_dump_json(), decision=decision,
                                 checked_on=verdict.checked_on, versions={"engine": "test"}, owner=current_owner(),
                                 copy=copy, reason_codes=codes)
     return max(v.id for v in store.verdicts(sid))
@@ -70,8 +71,9 @@ def env(tmp_path):
                           png=png, box=boxes[COMPANY]),
         "reject": _record(store, "SUB-B", decision="reject", category="food", codes=["EXPIRED", "HOLDER_MISMATCH"],
                           png=png, box=boxes[COMPANY]),
+        # an approve in the 2% audit sample: its content hash starts below 051f (the default threshold)
         "approve": _record(store, "SUB-C", decision="approve", category="general", codes=[], png=png,
-                           box=boxes[COMPANY]),
+                           box=boxes[COMPANY], content_hash="0000" + "c" * 60),
     }
     db = ConsoleStore(store)
     db.add_reviewer("alice", PASSWORD)
@@ -310,7 +312,8 @@ def test_decision_is_appended_and_opens_the_next_in_queue(env):
     form = _decision_form(client, ids["review"], decision="reject", reason_codes=["UNREADABLE", "EXPIRED"],
                           comment="seal covers the date")
     r = client.post(f"/verdicts/{ids['review']}/decision", data=form)
-    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{ids['reject']}"
+    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{ids['reject']}?recorded={ids['review']}"
+    assert "SUB-A recorded: reject (UNREADABLE EXPIRED)" in client.get(r.headers["location"]).text
     (review,) = env["db"].reviews(ids["review"])
     assert (review.reviewer, review.decision, review.reason_codes, review.comment, review.prescreen_decision) == (
         "alice", "reject", ["UNREADABLE", "EXPIRED"], "seal covers the date", "review")
@@ -514,7 +517,7 @@ def test_a_mangled_queue_filter_does_not_cost_the_decision(env):
     client, vid = logged_in(env), env["ids"]["review"]
     form = _decision_form(client, vid, decision="approve", queue_reason="NOPE")
     r = client.post(f"/verdicts/{vid}/decision", data=form)
-    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{env['ids']['reject']}"
+    assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{env['ids']['reject']}?recorded={vid}"
     assert len(env["db"].reviews(vid)) == 1
 
 
@@ -572,3 +575,335 @@ def test_parallel_requests_for_one_file_decode_it_once(tmp_path):
     for t in threads:
         t.join()
     assert len(loads) == 1 and len(renderer.render("same-file", load).pages) == 1
+
+
+# --- issue 14: the reviewer's day ---------------------------------------------------------------------
+
+NEAR = "杭州鲜果时光食品有限公可"  # one character off the company: the near-miss a reviewer must spot
+FAILED = Check(name="holder_matches_shop", status="fail", document="docs/bl.png", expected=COMPANY, found=NEAR,
+               message="issued to another company")
+
+
+def _failing(env, sid="SUB-F") -> int:
+    png, boxes = _page_png()
+    return _record(env["store"], sid, decision="reject", category="general", codes=["HOLDER_MISMATCH"], png=png,
+                   box=boxes[COMPANY], checks=[FAILED])
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/stats", 303), ("GET", "/stats.json", 401), ("GET", "/verdicts/1/next", 303),
+    ("GET", "/verdicts/1/prev", 303), ("GET", "/verdicts/1/files/1/pages/1/full.jpg", 401),
+    ("GET", "/verdicts/1/documents/0/fields/holder_name.jpg", 401),
+])
+def test_new_routes_refuse_without_a_login(env, method, path, status):
+    r = env["client"].request(method, path)
+    assert r.status_code == status and "SUB-A" not in r.text and COMPANY not in r.text
+
+
+def test_the_decision_bar_starts_from_the_prescreen(env):
+    client = logged_in(env)
+    html = client.get(f"/verdicts/{env['ids']['reject']}").text
+    assert re.search(r'value="reject" checked', html) and not re.search(r'value="approve" required checked', html)
+    assert re.search(r'value="EXPIRED" checked', html) and re.search(r'value="HOLDER_MISMATCH" checked', html)
+    assert 'class="decision-bar"' in html and 'id="next-link"' in html and 'id="keys-help"' in html
+    html = client.get(f"/verdicts/{env['ids']['approve']}").text
+    assert re.search(r'value="approve" required checked', html)
+    html = client.get(f"/verdicts/{env['ids']['review']}").text  # review: the reviewer chooses
+    assert "checked" not in html.split('name="decision"')[1].split(">")[0]
+    # each reason links to its field (or its document when it names no field)
+    assert 'href="#doc-0"' in html  # LOW_CONFIDENCE names no field
+    html = client.get(f"/verdicts/{env['ids']['reject']}").text
+    assert 'href="#field-d0-holder_name"' in html and 'id="field-d0-holder_name"' in html
+    assert 'href="#doc-0-page-1"' in html
+
+
+def test_a_failed_check_shows_the_field_crop_and_marks_the_differing_character(env):
+    vid = _failing(env)
+    client = logged_in(env)
+    html = client.get(f"/verdicts/{vid}").text
+    assert f"/verdicts/{vid}/documents/0/fields/holder_name.jpg" in html
+    assert "<mark>司</mark>" in html and "<mark>可</mark>" in html  # the one differing character, each side
+    crop = client.get(f"/verdicts/{vid}/documents/0/fields/holder_name.jpg")
+    assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
+    image = cv2.imdecode(np.frombuffer(crop.content, np.uint8), cv2.IMREAD_COLOR)
+    x0, y0, x1, y1 = (int(v) for v in env["boxes"][COMPANY])
+    assert abs(image.shape[1] - (x1 - x0 + 32)) <= 2 and abs(image.shape[0] - (y1 - y0 + 32)) <= 2
+    assert image.min() < 80  # the company name's ink is in it
+    for bad in ("documents/0/fields/nope.jpg", "documents/5/fields/holder_name.jpg",
+                "documents/0/fields/..%2Fx.jpg", "documents/0/fields/HOLDER.jpg"):
+        assert client.get(f"/verdicts/{vid}/{bad}").status_code == 404, bad
+
+
+def test_the_full_resolution_page_is_the_uploaded_size(env):
+    png, boxes = _page_png(size=(2600, 1300))
+    vid = _record(env["store"], "SUB-BIG", decision="review", category="general", codes=[], png=png,
+                  box=boxes[COMPANY])
+    client = logged_in(env)
+    screen = cv2.imdecode(np.frombuffer(client.get(f"/verdicts/{vid}/files/1/pages/1.jpg").content, np.uint8), 1)
+    r = client.get(f"/verdicts/{vid}/files/1/pages/1/full.jpg")
+    full = cv2.imdecode(np.frombuffer(r.content, np.uint8), 1)
+    assert screen.shape[:2] == (1000, 2000) and full.shape[:2] == (1300, 2600)
+    assert f'href="/verdicts/{vid}/files/1/pages/1/full.jpg" target="_blank"' in client.get(f"/verdicts/{vid}").text
+    assert client.get(f"/verdicts/{vid}/files/1/pages/2/full.jpg").status_code == 404
+    assert client.get(f"/verdicts/{vid}/files/0/pages/1/full.jpg").status_code == 404
+
+
+def test_approving_over_a_failed_check_needs_confirmation_and_a_comment(env):
+    vid = _failing(env)
+    client = logged_in(env)
+    html = client.get(f"/verdicts/{vid}").text
+    assert 'data-failed-checks="holder_matches_shop"' in html and 'name="override" value="holder_matches_shop"' in html
+    for fields, message in (({}, "needs confirmation"), ({"override": "holder_matches_shop"}, "needs a comment"),
+                            ({"comment": "looks fine"}, "needs confirmation"),
+                            ({"override": "other_check", "comment": "x"}, "needs confirmation")):
+        r = client.post(f"/verdicts/{vid}/decision", data=_decision_form(client, vid, decision="approve", **fields))
+        assert r.status_code == 400 and message in r.text and "Nothing was recorded" in r.text, fields
+        assert 'id="decision-form"' in r.text  # the page again, not a bare error
+    assert env["db"].reviews(vid) == []
+    r = client.post(f"/verdicts/{vid}/decision", data=_decision_form(
+        client, vid, decision="approve", override="holder_matches_shop", comment="same company, typo on the scan"))
+    assert r.status_code == 303
+    (review,) = env["db"].reviews(vid)
+    assert (review.decision, review.comment) == ("approve", "same company, typo on the scan")
+    # Back to the page: it says at the top that it was decided, by whom and how.
+    html = client.get(f"/verdicts/{vid}").text
+    assert re.search(r'id="decided">Decided: <span class="badge approve">approve</span> by alice', html)
+
+
+def test_a_comment_over_the_limit_keeps_the_page_and_the_text(env):
+    client, vid = logged_in(env), env["ids"]["review"]
+    text_typed = "第一行\n" + "x" * 4001
+    r = client.post(f"/verdicts/{vid}/decision", data=_decision_form(client, vid, decision="approve",
+                                                                     comment=text_typed))
+    assert r.status_code == 400 and "over 4000 characters (4005): shorten it" in r.text
+    assert f">{text_typed}</textarea>" in r.text and 'id="comment-count"' in r.text
+    assert env["db"].reviews(vid) == []
+
+
+def test_the_409_page_links_back_to_the_verdict(env):
+    client, vid = logged_in(env), env["ids"]["review"]
+    form = _decision_form(client, vid, decision="approve", queue_category="general")
+    env["db"].record_review(vid, reviewer="bob", decision="reject", reason_codes=["EXPIRED"], comment="")
+    r = client.post(f"/verdicts/{vid}/decision", data=form)
+    assert r.status_code == 409 and f'href="/verdicts/{vid}?category=general" id="back"' in r.text
+
+
+def test_a_lease_keeps_a_verdict_for_the_reviewer_who_opened_it(env):
+    ids, db = env["ids"], env["db"]
+    alice = logged_in(env)
+    alice.get(f"/verdicts/{ids['review']}")  # alice holds SUB-A
+    db.add_reviewer("bob", PASSWORD)
+    bob = TestClient(alice.app, follow_redirects=False)
+    assert login(bob, name="bob").status_code == 303
+    queue = bob.get("/queue").text
+    assert "being reviewed by alice" in queue
+    page = bob.get(f"/verdicts/{ids['review']}").text
+    assert 'id="held">Being reviewed by alice' in page
+    assert db.live_lease(ids["review"]).reviewer == "alice"  # bob's visit did not take it
+    form = _decision_form(bob, ids["review"], decision="approve")
+    r = bob.post(f"/verdicts/{ids['review']}/decision", data=form)
+    assert r.status_code == 409 and "being reviewed by alice" in r.text and db.reviews(ids["review"]) == []
+    # j from the start of the queue skips the held one; next-in-queue after a decision too
+    r = bob.get(f"/verdicts/{ids['reject']}/prev")
+    assert r.headers["location"].startswith("/queue?") and "end=prev" in r.headers["location"]
+    assert db.next_in_queue(QueueFilter(), reviewer="bob") == ids["reject"]
+    assert db.next_in_queue(QueueFilter(), reviewer="alice") == ids["review"]
+    # alice decides: her seconds are kept, the lease is gone
+    r = alice.post(f"/verdicts/{ids['review']}/decision", data=_decision_form(alice, ids["review"],
+                                                                              decision="approve"))
+    assert r.status_code == 303 and db.live_lease(ids["review"]) is None
+    # a lease that ran out is anyone's
+    bob.get(f"/verdicts/{ids['reject']}")
+    with env["store"].engine.begin() as conn:
+        conn.execute(text("UPDATE review_leases SET expires_at = :t"), {"t": dt.datetime(2020, 1, 1)})
+    alice.get(f"/verdicts/{ids['reject']}")
+    assert db.live_lease(ids["reject"]).reviewer == "alice"
+
+
+def test_next_and_previous_follow_the_filtered_queue(env):
+    client, ids = logged_in(env), env["ids"]
+    assert client.get(f"/verdicts/{ids['review']}/next").headers["location"] == f"/verdicts/{ids['reject']}"
+    assert client.get(f"/verdicts/{ids['reject']}/next").headers["location"] == f"/verdicts/{ids['approve']}"
+    assert client.get(f"/verdicts/{ids['approve']}/prev").headers["location"] == f"/verdicts/{ids['reject']}"
+    r = client.get(f"/verdicts/{ids['review']}/next", params={"category": "general"})
+    assert r.headers["location"] == f"/verdicts/{ids['approve']}?category=general"
+    end = client.get(f"/verdicts/{ids['approve']}/next")
+    assert end.headers["location"] == "/queue?end=next"
+    assert "No other verdict that way" in client.get(end.headers["location"]).text
+    assert client.get("/verdicts/999/next").headers["location"].startswith("/queue?")
+    assert client.get(f"/verdicts/{ids['review']}/next", params={"reason": "NOPE"}).status_code == 400
+
+
+def test_the_audit_sample_is_deterministic_and_the_same_in_sql_and_python(env):
+    import hashlib
+    import random
+
+    from console.db import in_audit_sample
+
+    store, db = env["store"], env["db"]
+    png, boxes = _page_png()
+    rng = random.Random(14)
+    hashes = [hashlib.sha256(str(rng.random()).encode()).hexdigest() for _ in range(300)]
+    hashes += ["0000" + "0" * 60, "051e" + "f" * 60, "051f" + "0" * 60, "ffff" + "f" * 60]  # around 2% of 65,536
+    for i, h in enumerate(hashes):
+        _record(store, f"SUB-AUD{i:03d}", decision="approve", category="audit", codes=[], png=png,
+                box=boxes[COMPANY], content_hash=h)
+    expected = {f"SUB-AUD{i:03d}" for i, h in enumerate(hashes) if in_audit_sample(h, 0.02)}
+    rows, _ = db.queue(QueueFilter(category="audit"), page_size=1000)
+    assert {r.submission_id for r in rows} == expected and all(r.audit for r in rows)
+    assert {"SUB-AUD300", "SUB-AUD301"} <= expected and not {"SUB-AUD302", "SUB-AUD303"} & expected
+    assert 0 < len(expected) - 2 < 20  # about 2% of the 300 random ones (6 expected)
+    auto, _ = db.queue(QueueFilter(category="audit", status="auto"), page_size=1000)
+    assert {r.submission_id for r in auto} == {f"SUB-AUD{i:03d}" for i in range(len(hashes))} - expected
+    for share in (0.0, 0.5, 1.0):
+        sampled = {r.submission_id for r in ConsoleStore(store, audit_share=share).queue(
+            QueueFilter(category="audit"), page_size=1000)[0]}
+        assert sampled == {f"SUB-AUD{i:03d}" for i, h in enumerate(hashes) if in_audit_sample(h, share)}
+    assert len({f"SUB-AUD{i:03d}" for i, h in enumerate(hashes) if in_audit_sample(h, 1.0)}) == len(hashes)
+    html = logged_in(env).get("/queue", params={"category": "audit"}).text
+    assert html.count('class="badge audit"') == len(expected)
+
+
+def test_stats_report_the_figures_of_the_audit_trail(env):
+    ids, db, store = env["ids"], env["db"], env["store"]
+    sampled = _record(store, "SUB-S1", decision="approve", category="general", codes=[], png=_page_png()[0],
+                      box=env["boxes"][COMPANY], content_hash="0001" + "a" * 60)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for vid, secs in ((ids["approve"], 30), (ids["reject"], 10), (sampled, 50)):
+        db.take_lease(vid, "alice", minutes=5)
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE review_leases SET acquired_at = :t WHERE verdict_id = :v"),
+                         {"t": now - dt.timedelta(seconds=secs), "v": vid})
+    db.record_review(ids["approve"], reviewer="alice", decision="reject", reason_codes=["EXPIRED", "UNREADABLE"],
+                     comment="")  # an overturned approval
+    db.record_review(ids["reject"], reviewer="alice", decision="reject", reason_codes=["EXPIRED"], comment="")
+    db.record_review(sampled, reviewer="alice", decision="reject", reason_codes=["EXPIRED"], comment="")
+    db.record_review(ids["review"], reviewer="bob", decision="approve", reason_codes=[], comment="")  # no lease
+    client = logged_in(env)
+    s = client.get("/stats.json").json()
+    assert s["decided"] == 4 and s["agreement_base"] == 3 and s["agreement"] == round(1 / 3, 4)
+    assert s["overturned_approvals"] == 2 and s["overturned_rejections"] == 0
+    assert s["overturns_by_reason"] == {"EXPIRED": 2, "UNREADABLE": 1}
+    assert s["audit"] == {"decided": 2, "overturned": 2, "false_approve_share": 1.0}  # SUB-C and SUB-S1
+    assert s["reviewers"]["alice"]["decided"] == 3 and s["reviewers"]["alice"]["timed"] == 3
+    assert 29 <= s["reviewers"]["alice"]["median_seconds"] <= 35
+    assert s["reviewers"]["bob"] == {"decided": 1, "agreed": 0, "overturned": 0, "timed": 0, "median_seconds": None}
+    assert s["by_prescreen"]["review"] == {"approve": 1}
+    # a change of mind counts once, as the decision now in force
+    db.record_review(ids["approve"], reviewer="alice", decision="approve", reason_codes=[], comment="re-read")
+    s = client.get("/stats.json").json()
+    assert s["decided"] == 4 and s["overturned_approvals"] == 1
+    # a range: days before today hold nothing
+    empty = client.get("/stats.json", params={"date_from": "2020-01-01", "date_to": "2020-01-31"}).json()
+    assert empty["decided"] == 0 and empty["agreement"] is None and empty["from"] == "2020-01-01"
+    today = now.date().isoformat()
+    assert client.get("/stats.json", params={"date_from": today, "date_to": today}).json()["decided"] == 4
+    assert client.get("/stats.json", params={"date_from": "2020-02-01", "date_to": "2020-01-01"}).status_code == 400
+    assert client.get("/stats.json", params={"date_from": "soon"}).status_code == 400
+    page = client.get("/stats").text
+    assert "overturned approvals" in page and "EXPIRED" in page and "alice" in page
+
+
+def test_a_lockout_survives_a_restart_and_is_lifted_by_the_operator(env, capsys):
+    for _ in range(3):
+        assert login(env["client"], password="guess-guess-guess").status_code == 401
+    restarted = TestClient(create_app(env["url"], ConsoleSettings(login_max_failures=3)), follow_redirects=False)
+    assert login(restarted).status_code == 429
+    assert main(["reviewers", "unlock", "alice", "--store", env["url"]]) == 0
+    assert "alice unlocked (3 failed login(s) forgotten)" in capsys.readouterr().out
+    assert login(restarted).status_code == 303
+    assert main(["reviewers", "unlock", "alice", "--store", env["url"]]) == 0
+    assert "was not locked out" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["SUB-\u202eFDP.exe", "SUB-\nline", "SUB-\x00nul", "SUB-\u2066iso\u2069",
+                                   "SUB-\x1b[31mred", "SUB-\u200bzw"])
+def test_invisible_and_direction_characters_are_shown_escaped(env, value):
+    png, boxes = _page_png()
+    vid = _record(env["store"], value, decision="review", category="general", codes=[], png=png,
+                  box=boxes[COMPANY])
+    client = logged_in(env)
+    for html in (client.get(f"/verdicts/{vid}").text, client.get("/queue").text):
+        bad = [ch for ch in html if ch in "\u202e\u2066\u2069\x00\x1b\u200b"]
+        assert not bad, bad
+    from console.evidence import visible
+
+    shown = visible(value)
+    assert shown.startswith("SUB-") and "\\" in shown and shown in client.get(f"/verdicts/{vid}").text
+    assert visible("SUB-\u202eFDP") == "SUB-\\u202eFDP" and visible("a\nb\x00") == "a\\nb\\0"
+
+
+def test_console_command_refuses_an_unusable_store_in_one_line(tmp_path, capsys):
+    (tmp_path / "garbage.db").write_text("not a database")
+    good = tmp_path / "good.db"
+    ConsoleStore(Store(f"sqlite:///{good}"))
+    cases = [
+        (f"sqlite:///{tmp_path}/no-such-folder/v.db", "does not exist"),
+        (f"sqlite:///{tmp_path}/missing.db", "no verdict store at"),
+        (f"sqlite:///{tmp_path}/garbage.db", "file is not a database"),
+        (f"sqlite:///file:{good}?mode=ro&uri=true", "readonly database"),
+        ("not a url", "not a database URL"),
+        ("nosuchdb://x/y", "cannot use the verdict store"),
+    ]
+    for url, message in cases:
+        assert main(["console", "--store", url, "--port", "1"]) == 1, url
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, (url, err)
+    assert not (tmp_path / "no-such-folder").exists() and not (tmp_path / "missing.db").exists()
+
+
+def test_the_console_server_closes_a_connection_whose_headers_trickle_in(env):
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from console.server import uvicorn_config
+
+    settings = ConsoleSettings(header_timeout_seconds=1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn_config(env["client"].app, "127.0.0.1", port, settings, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        def closed_after(first: bytes, *, trickle: bool) -> float | None:
+            start = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=6) as c:
+                c.sendall(first)
+                while time.monotonic() - start < 5:
+                    try:
+                        if trickle:
+                            c.sendall(b"X")
+                        c.settimeout(0.3)
+                        data = c.recv(65536)
+                        if data == b"":
+                            return time.monotonic() - start
+                    except TimeoutError:
+                        continue
+                    except (ConnectionResetError, BrokenPipeError):
+                        return time.monotonic() - start
+            return None
+
+        assert 0.8 <= (closed_after(b"GET /login HTTP/1.1\r\nHost: x\r\nX-Slow: ", trickle=True) or 99) < 3
+        assert 0.8 <= (closed_after(b"", trickle=False) or 99) < 3  # connects, sends nothing
+        # a whole request is answered as usual
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := c.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200") and b"Reviewer login" in reply
+        # a request head growing past the limit is refused (h11 bounds what it buffers unparsed)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000)
+            assert c.recv(65536).startswith(b"HTTP/1.1 400")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

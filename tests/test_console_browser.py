@@ -7,6 +7,11 @@ text was drawn on the page, records a decision, lands on the next in the queue, 
 decision in the audit trail. It saves a screenshot of the submission page as an artifact
 (`build/test-artifacts/console-submission.png`; `make console-screenshot` copies it into docs/).
 
+The second test works from the keyboard alone over hand-made verdicts (no OCR): logs in, decides
+three verdicts, meets the confirm dialog of an approval over a failed check (dismissed: nothing
+recorded; accepted: recorded), skips a verdict another reviewer holds, and reads /stats.json. It
+writes the keystrokes and seconds of each decision to `build/test-artifacts/console-keyboard.json`.
+
 Playwright's own browser download cannot work offline: Chromium comes from apt (`chromium`).
 Where it is missing the test skips, except under CI (CI=true), where that is a failure.
 """
@@ -14,6 +19,7 @@ Where it is missing the test skips, except under CI (CI=true), where that is a f
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -29,6 +35,7 @@ from pipeline.runner import verify
 from pipeline.store import Store, current_owner
 from tests.conftest import ROOT, SUBMISSIONS, text_page, write_submission
 from tests.test_cli import CODE, COMPANY, licence_lines
+from tests.test_console import FAILED, _page_png, _record
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ZIZHI_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
@@ -95,6 +102,8 @@ def console_server(tmp_path_factory, engine):
 
     from console.app import create_app
     from console.db import ConsoleStore
+    from console.server import uvicorn_config
+    from console.settings import ConsoleSettings
 
     root = tmp_path_factory.mktemp("console")
     url = f"sqlite:///{root / 'verdicts.db'}"
@@ -103,20 +112,34 @@ def console_server(tmp_path_factory, engine):
     exif_id = _verify_and_store(store, root / "inbox" / "exif", engine)
     shutil.copytree(SUBMISSIONS / "demo", root / "inbox" / "demo")
     demo_id = _verify_and_store(store, root / "inbox" / "demo", engine)
-    ConsoleStore(store).add_reviewer("alice", PASSWORD)
+    # Hand-made verdicts for the keyboard test, in their own category (queue order: as listed).
+    png, boxes = _page_png()
+    keys = {sid: _record(store, sid, decision=decision, category="keys", codes=codes, png=png, box=boxes[COMPANY],
+                         checks=checks)
+            for sid, decision, codes, checks in (
+                ("SUB-KEY-1", "review", ["LOW_CONFIDENCE"], []),
+                ("SUB-KEY-FAIL", "reject", ["HOLDER_MISMATCH"], [FAILED]),
+                ("SUB-KEY-HELD", "review", ["LOW_CONFIDENCE"], []),
+                ("SUB-KEY-2", "review", ["UNREADABLE"], []))}
+    db = ConsoleStore(store)
+    db.add_reviewer("alice", PASSWORD)
+    db.add_reviewer("bob", PASSWORD)
+    db.take_lease(keys["SUB-KEY-HELD"], "bob", minutes=60)  # bob has it open: alice's j skips it
     prescreen = store.verdict(exif_id).verdict
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
+    # Every pre-screen approve in the queue (audit share 1): the demo's approve is the next verdict below.
+    settings = ConsoleSettings(audit_share=1.0)
+    server = uvicorn.Server(uvicorn_config(create_app(url, settings), "127.0.0.1", port, settings,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         assert time.monotonic() < deadline, "console did not start"
         time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "store": store, "exif_id": exif_id, "demo_id": demo_id,
-           "drawn": drawn,
-           "prescreen": prescreen}
+    yield {"base": f"http://127.0.0.1:{port}", "store": store, "db": db, "exif_id": exif_id, "demo_id": demo_id,
+           "drawn": drawn, "prescreen": prescreen, "keys": keys}
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -167,10 +190,11 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/queue")
 
-    # The queue, oldest first: the sideways licence, then the demo.
+    # The queue, oldest first: the sideways licence, then the demo (then the keyboard test's).
     rows = page.locator("table.queue tbody tr")
-    assert rows.count() == 2
+    assert rows.count() == 6
     assert "SUB-BROWSER-EXIF" in rows.nth(0).inner_text() and "SUB-FX-001" in rows.nth(1).inner_text()
+    assert "being reviewed by bob" in rows.nth(4).inner_text()
     page.click("text=SUB-BROWSER-EXIF")
     page.wait_for_url(f"{base}/verdicts/{exif_id}")
     page.wait_for_load_state("networkidle")
@@ -194,12 +218,21 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     row.hover()  # hovering a field's row lights up its box
     assert "hot" in (page.locator('polygon[data-box="d0-holder_name"]').get_attribute("class") or "")
 
+    # The decision bar stays in view wherever the evidence is scrolled to (a short window: it scrolls).
+    page.set_viewport_size({"width": 1400, "height": 700})
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert page.evaluate("window.scrollY") > 300
+    bar, choice = (page.locator(sel).bounding_box() for sel in (".decision-bar", ".decision-bar .choice"))
+    assert bar["y"] + bar["height"] >= 600 and 0 <= choice["y"] and choice["y"] + choice["height"] <= 700, (bar, choice)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.set_viewport_size({"width": 1400, "height": 1200})
+
     # The decision: reject with a code and a comment; the console opens the next in the queue.
     page.check('input[name=decision][value=reject]')
     page.check('input[name=reason_codes][value=AUTHENTICITY_FLAG]')
     page.fill("textarea[name=comment]", "浏览器测试：not an original scan")
     page.click("text=Record decision and open the next")
-    page.wait_for_url(f"{base}/verdicts/{demo_id}")
+    page.wait_for_url(f"{base}/verdicts/{demo_id}?recorded={exif_id}")
     page.wait_for_load_state("networkidle")
     assert page.inner_text("#prescreen").strip().lower() == "approve"
 
@@ -216,5 +249,121 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     assert "AUTHENTICITY_FLAG" in first and "浏览器测试" in first
     assert dt.datetime.now(dt.UTC).strftime("%Y-%m-%d") in first
     assert console_server["store"].verdict(exif_id).verdict == console_server["prescreen"]
+    assert not errors, errors
+    page.close()
+
+
+def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_server, browser):
+    base, keys, db = console_server["base"], console_server["keys"], console_server["db"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    dialogs: list[str] = []
+    answers = []  # what to do with the next confirm dialogs: True accept, False dismiss
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept() if answers.pop(0) else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    timings: list[dict] = []
+
+    def decide(strokes: list[str], expect_url: str) -> None:
+        """Presses the keys of one decision and waits for the next page; records count and time."""
+        start = time.monotonic()
+        for key in strokes:
+            page.keyboard.press(key)
+        page.wait_for_url(expect_url)
+        page.wait_for_load_state("load")
+        timings.append({"keys": len(strokes), "strokes": strokes, "seconds": round(time.monotonic() - start, 3)})
+
+    # Log in from the keyboard: the name field has the focus.
+    page.goto(f"{base}/queue?category=keys")
+    page.keyboard.type("alice")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/queue?category=keys")
+
+    # j opens the first verdict nobody else holds.
+    opened = time.monotonic()
+    page.keyboard.press("j")
+    page.wait_for_url(f"{base}/verdicts/{keys['SUB-KEY-1']}?category=keys")
+    page.wait_for_load_state("load")
+    assert page.locator(".decision-bar").is_visible()
+    # ? shows the keys, Esc hides them
+    page.keyboard.press("?")
+    assert page.locator("#keys-help").is_visible()
+    page.keyboard.press("Escape")
+    assert not page.locator("#keys-help").is_visible()
+    # + zooms the page image, 0 fits it again
+    svg = page.locator("figure.page svg").first
+    fit = svg.bounding_box()["width"]
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    assert svg.bounding_box()["width"] > fit * 1.5
+    page.keyboard.press("0")
+    assert abs(svg.bounding_box()["width"] - fit) < 2
+
+    # 1. A review verdict, rejected: r (the pre-ticked LOW_CONFIDENCE stays), Ctrl+Enter.
+    decide(["r", "Control+Enter"], f"{base}/verdicts/{keys['SUB-KEY-FAIL']}?category=keys&recorded={keys['SUB-KEY-1']}")
+    assert "SUB-KEY-1 recorded: reject (LOW_CONFIDENCE)" in page.inner_text("#recorded")
+    (first,) = db.reviews(keys["SUB-KEY-1"])
+    assert (first.reviewer, first.decision, first.reason_codes) == ("alice", "reject", ["LOW_CONFIDENCE"])
+
+    # 2. The failed check: its crop and the differing character are shown beside the decision.
+    fail_id = keys["SUB-KEY-FAIL"]
+    assert page.locator(".look.status-fail img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator(".look.status-fail .found mark").inner_text() == "可"
+    assert page.is_checked("input[name=decision][value=reject]")  # the pre-screen's decision
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-failed-check.png"))
+    # Approving it without a comment: told so, no dialog, nothing recorded.
+    page.keyboard.press("a")
+    page.keyboard.press("Control+Enter")
+    assert "needs a comment" in page.inner_text("#problem") and not dialogs
+    assert db.reviews(fail_id) == []
+    # The focus is in the comment now: j typed there is text, not "next".
+    page.keyboard.type("jk same company: the scan's 司 is smudged")
+    assert page.url.startswith(f"{base}/verdicts/{fail_id}")
+    # With a comment: the browser asks, naming the failed check. Dismissed: nothing recorded.
+    answers.append(False)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_timeout(300)
+    assert len(dialogs) == 1 and "holder_matches_shop" in dialogs[0]
+    assert db.reviews(fail_id) == [] and page.url.startswith(f"{base}/verdicts/{fail_id}")
+    # Accepted: recorded, with the comment; j-order skips the verdict bob holds.
+    answers.append(True)
+    decide(["Control+Enter"], f"{base}/verdicts/{keys['SUB-KEY-2']}?category=keys&recorded={fail_id}")
+    assert len(dialogs) == 2
+    (override,) = db.reviews(fail_id)
+    assert (override.decision, override.comment) == ("approve", "jk same company: the scan's 司 is smudged")
+    assert "SUB-KEY-FAIL recorded: approve" in page.inner_text("#recorded")
+
+    # 3. The last one: a, Ctrl+Enter; nothing else is free in this queue.
+    decide(["a", "Control+Enter"], f"{base}/queue?category=keys&recorded={keys['SUB-KEY-2']}&done={keys['SUB-KEY-2']}")
+    assert "SUB-KEY-2 recorded: approve" in page.inner_text("#recorded")
+    assert [r.decision for r in db.reviews(keys["SUB-KEY-2"])] == ["approve"]
+    assert db.reviews(keys["SUB-KEY-HELD"]) == []
+    total = round(time.monotonic() - opened, 1)
+
+    # Back to the overridden verdict: it says it was decided, by whom and how.
+    page.goto(f"{base}/verdicts/{fail_id}")
+    assert "Decided: APPROVE by alice" in page.inner_text("#decided").replace("approve", "APPROVE")
+
+    # /stats.json reports what the audit trail holds.
+    page.goto(f"{base}/stats.json")
+    stats = json.loads(page.inner_text("body"))
+    mine = [r for r in db.reviews() if r.reviewer == "alice"]
+    assert stats["reviewers"]["alice"]["decided"] == len({r.verdict_id for r in mine}) >= 3
+    assert stats["overturned_rejections"] >= 1 and stats["overturns_by_reason"].get("HOLDER_MISMATCH", 0) >= 1
+    assert stats["reviewers"]["alice"]["timed"] >= 3 and stats["reviewers"]["alice"]["median_seconds"] is not None
+    assert stats["by_prescreen"]["review"]["reject"] >= 1 and stats["by_prescreen"]["review"]["approve"] >= 1
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report = {"decisions": timings, "three_decisions_seconds": total,
+              "median_seconds_per_decision_in_stats": stats["reviewers"]["alice"]["median_seconds"]}
+    (ARTIFACTS / "console-keyboard.json").write_text(json.dumps(report, indent=2))
+    print("keyboard decisions:", json.dumps(report))
     assert not errors, errors
     page.close()
