@@ -40,8 +40,10 @@ class RapidOcrOptions(BaseModel):
 
     kind: Literal["rapidocr"] = "rapidocr"
     engine: Literal["openvino", "onnxruntime"] = Field(
-        "openvino", description="Inference runtime for the same ONNX model files: OpenVINO (about twice as fast "
-                                "on CPU, docs/performance.md) or onnxruntime")
+        "onnxruntime", description="Inference runtime for the same ONNX model files: onnxruntime (the default, what "
+                                   "the accuracy floors were set with) or OpenVINO (same text on the real samples, "
+                                   "about 10% less CPU but about 370 MB more per process on the 2-core AMD machine: "
+                                   "docs/performance.md)")
     det_limit_type: Literal["max", "min"] = Field("max", description="How det resizes: cap the long side "
                                                                       "(max) or raise the short side (min)")
     det_limit_side_len: int = Field(960, description="Side length det resizes to")

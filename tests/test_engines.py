@@ -32,14 +32,14 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
-def test_default_engine_is_rapidocr_on_openvino(clean_env):
+def test_default_engine_is_rapidocr_on_onnxruntime(clean_env):
     ocr = Settings().ocr
-    assert isinstance(ocr, RapidOcrOptions) and ocr.engine == "openvino"
+    assert isinstance(ocr, RapidOcrOptions) and ocr.engine == "onnxruntime"
 
 
 def test_runtime_is_selectable_and_checked(clean_env):
-    clean_env.setenv("ZIZHI_OCR__ENGINE", "onnxruntime")
-    assert Settings().ocr.engine == "onnxruntime"
+    clean_env.setenv("ZIZHI_OCR__ENGINE", "openvino")
+    assert Settings().ocr.engine == "openvino"
     with pytest.raises(ValidationError, match="engine"):
         Settings(ocr={"engine": "tensorrt"})
 
@@ -47,7 +47,7 @@ def test_runtime_is_selectable_and_checked(clean_env):
 def test_threads_go_to_the_chosen_runtime():
     from pipeline.ocr.rapid import rapidocr_params
 
-    ov = rapidocr_params(RapidOcrOptions(intra_op_num_threads=1))
+    ov = rapidocr_params(RapidOcrOptions(intra_op_num_threads=1, engine="openvino"))
     assert ov["EngineConfig.openvino.inference_num_threads"] == 1 and ov["Det.engine_type"].value == "openvino"
     assert not any(k.startswith("EngineConfig.onnxruntime") for k in ov)
     ort = rapidocr_params(RapidOcrOptions(intra_op_num_threads=1), "onnxruntime")
