@@ -74,20 +74,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+def _folder_and_engine(folder: str):
+    """(the replay's folder, the OCR engine), or None after saying on stderr that it is no folder."""
     from pathlib import Path
 
     from pipeline.ocr import get_engine
-    from pipeline.replay import check_floors, load_floors, render, replay, write_report
     from pipeline.settings import get_settings
+
+    root = Path(folder)
+    if not root.is_dir():
+        print(f"zizhi: not a folder: {root}", file=sys.stderr)
+        return None
+    return root, get_engine(get_settings().ocr)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.replay import check_floors, load_floors, render, replay, write_report
 
     if args.real:
         return cmd_replay_real(args)
-    root = Path(args.dir)
-    if not root.is_dir():
-        print(f"zizhi: not a folder: {root}", file=sys.stderr)
+    loaded = _folder_and_engine(args.dir)
+    if loaded is None:
         return EXIT_UNUSABLE
-    engine = get_engine(get_settings().ocr)
+    root, engine = loaded
 
     def progress(case):
         if not args.quiet:
@@ -114,16 +125,13 @@ def cmd_replay_real(args: argparse.Namespace) -> int:
     """`zizhi replay --real DIR`: real uploads against their truth.json (pipeline/replay_real.py)."""
     from pathlib import Path
 
-    from pipeline.ocr import get_engine
     from pipeline.replay import load_floors
     from pipeline.replay_real import check_real_floors, render_real, replay_real
-    from pipeline.settings import get_settings
 
-    root = Path(args.real)
-    if not root.is_dir():
-        print(f"zizhi: not a folder: {root}", file=sys.stderr)
+    loaded = _folder_and_engine(args.real)
+    if loaded is None:
         return EXIT_UNUSABLE
-    engine = get_engine(get_settings().ocr)
+    root, engine = loaded
 
     def progress(case):
         if not args.quiet:
