@@ -54,6 +54,7 @@ class DocumentWork:
     notes: list[str] = field(default_factory=list)
     readings: list[PageReading] = field(default_factory=list)
     seal_rereads: list[tuple[str, str]] = field(default_factory=list)  # lines read again without seal ink
+    seals: list = field(default_factory=list)  # pipeline.seals.Seal of the document's page, as result.seals
 
     @property
     def doc_type(self) -> str:
@@ -220,6 +221,7 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
     if page_seals is not None:
         result.seals = [SealReading(text=s.text, confidence=round(s.confidence, 3), page=s.page,
                                     box=box_to_quad(s.box), shape=s.shape) for s in page_seals]
+        work.seals = list(page_seals)
     work.seal_rereads = list(reading.seal_rereads.get(page.page, []))
     return work
 

@@ -5,13 +5,16 @@
   the shape (the national emblem is solid red). Boxes in uploaded pixels.
 - `read_seal(image, seal, engine)`: the seal's ink turned dark-on-white (redness, so black print
   under it drops out), the ellipse made a circle, the ring unwrapped by a polar transform into a
-  straight strip (upper arc, read clockwise, characters upright), then read by the same
-  recogniser as every text line.
+  straight strip (upper arc, read clockwise, characters upright; a small seal enlarged first), then
+  read by the same recogniser as every text line. Where the engine gives its CTC probabilities,
+  they are kept (`Seal.posteriors`) so a check can ask how well the seal supports a given name
+  (`seal_support`, pipeline.ocr.ctc) instead of comparing a noisy reading by edit distance.
 - `reread_under_seals(image, reading, seals, engine)`: text lines a seal's ink lies over are read
   again from the red channel (red ink is bright there, black print stays dark), and the better
   reading is kept — seal ink must not pollute 名称 or a date.
 - `check_seals(ev, works, thresholds)`: the brand-authorization letter's seal names its grantor
-  (another company → AUTHENTICITY_FLAG, review, both names; no legible seal → review); a
+  (a legible seal that supports neither grantor nor grantee → AUTHENTICITY_FLAG, review, both
+  names; no seal supporting the grantor → review); a
   licence's authority seal against its printed 登记机关 / 发证机关 (informational; a mismatch is
   review, never reject).
 """
@@ -20,13 +23,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.ctc import TextPosterior, support
 
 Box = tuple[int, int, int, int]
 
@@ -42,6 +46,7 @@ class Seal:
     box: Box
     text: str = ""
     confidence: float = 0.0
+    posteriors: list[TextPosterior] = field(default_factory=list)  # one per strip read (engine's CTC output)
 
     @property
     def shape(self) -> str:
@@ -162,28 +167,77 @@ def unwrap(image: np.ndarray, seal: Seal, span_deg: float = 280.0, inner: float 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def read_seal(image: np.ndarray, seal: Seal, engine: OcrEngine) -> tuple[str, float]:
-    """(text, confidence) of the seal's curved text; the better of two spans (seals differ in how
-    far round their text runs)."""
+# A seal whose text is smaller than this many pixels across is enlarged before it is unwrapped: the
+# recogniser reads 48-pixel-high strips, and a 180-pixel seal's characters are ~16 pixels high.
+_SMALL_SEAL_PX = 320
+
+
+def seal_strips(image: np.ndarray, seal: Seal) -> list[np.ndarray]:
+    """The seal's text band unwrapped over two spans (seals differ in how far round their text
+    runs), each a BGR strip, dark ink on white; a small seal also enlarged ×2 (the two sizes read
+    different look-alikes, so both are kept)."""
+    views = [(image, seal)]
+    if max(seal.axes) < _SMALL_SEAL_PX:
+        x0, y0, x1, y1 = seal.box
+        pad = int(0.2 * max(seal.axes))
+        H, W = image.shape[:2]
+        ox, oy = max(0, x0 - pad), max(0, y0 - pad)
+        crop = image[oy:min(H, y1 + pad), ox:min(W, x1 + pad)]
+        views.append((cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC),
+                      Seal(page=seal.page, centre=((seal.centre[0] - ox) * 2, (seal.centre[1] - oy) * 2),
+                           axes=(seal.axes[0] * 2, seal.axes[1] * 2), angle=seal.angle, box=seal.box)))
+    strips = []
+    for view, placed in views:
+        for span in (290.0, 330.0):
+            strip = unwrap(view, placed, span_deg=span)
+            h = strip.shape[0]
+            strips.append(strip[int(0.12 * h): int(0.95 * h)])  # the ring and the star cut in as lines
+    return strips
+
+
+def _cjk_score(text: str, conf: float) -> float:
+    return len(_CJK.findall(text)) * conf
+
+
+def read_seal_posteriors(image: np.ndarray, seal: Seal, engine: OcrEngine) -> tuple[str, float, list[TextPosterior]]:
+    """(text, confidence, posteriors) of the seal's curved text: the better reading of its strips,
+    and the engine's CTC probabilities of every strip (empty for an engine that gives none)."""
+    strips = seal_strips(image, seal)
+    try:
+        posteriors = engine.recognize_posteriors(strips)
+        readings = [(p.reading, p.confidence) for p in posteriors]
+    except NotImplementedError:
+        posteriors, readings = [], engine.recognize(strips)
     best = ("", 0.0)
-    for span in (250.0, 290.0):
-        strip = unwrap(image, seal, span_deg=span)
-        h = strip.shape[0]
-        # the ring and the star cut in as lines; keep the band between them
-        band = strip[int(0.12 * h): int(0.95 * h)]
-        (text, conf), = engine.recognize([band])
+    for text, conf in readings:
         text = "".join(_CJK.findall(text)) or text.strip()
-        if len(_CJK.findall(text)) * conf > len(_CJK.findall(best[0])) * best[1]:
+        if _cjk_score(text, conf) > _cjk_score(*best):
             best = (text, float(conf))
-    return best
+    return best[0], best[1], posteriors
+
+
+def read_seal(image: np.ndarray, seal: Seal, engine: OcrEngine) -> tuple[str, float]:
+    """(text, confidence) of the seal's curved text (see read_seal_posteriors)."""
+    text, conf, _ = read_seal_posteriors(image, seal, engine)
+    return text, conf
 
 
 def read_seals(image: np.ndarray, engine: OcrEngine, page: int = 1) -> list[Seal]:
-    """find_seals + read_seal on one uploaded page."""
+    """find_seals + read_seal_posteriors on one uploaded page."""
     seals = find_seals(image, page=page)
     for s in seals:
-        s.text, s.confidence = read_seal(image, s, engine)
+        s.text, s.confidence, s.posteriors = read_seal_posteriors(image, s, engine)
     return seals
+
+
+def seal_support(seal: Seal, name: str) -> float | None:
+    """How well the seal's strips support `name` (0–1, pipeline.ocr.ctc.support, the best strip;
+    the name as printed and with its brackets dropped), or None when no probabilities were kept."""
+    posteriors = getattr(seal, "posteriors", None)  # absent on a Seal pickled before they were kept
+    if not posteriors or not name:
+        return None
+    variants = {name, "".join(_CJK.findall(name))} - {""}
+    return max(support(p, v) for p in posteriors for v in variants)
 
 
 def seal_text_names(seal_text: str, name: str, min_score: float = 85.0) -> float:
@@ -268,30 +322,59 @@ def check_seals(ev, works, thresholds) -> None:
             _check_authority_seal(ev, work, thresholds, Check)
 
 
+def _names(seal, reading, name: str, t) -> tuple[bool, float, str | None]:
+    """(does the seal name `name`, the score shown, how): by its CTC support where the engine kept its
+    probabilities (`seal` is a pipeline.seals.Seal), or by a legible reading (`reading`, a
+    SealReading) within partial ratio `seal_name_score` of it."""
+    backed = seal_support(seal, name) if seal is not None else None
+    if backed is not None and backed >= t.seal_support_name:
+        return True, round(100 * backed, 1), (f"the seal's text, read as {reading.text}, supports {name} "
+                                              f"(character probabilities: support {backed:.2f}, 1.00 = its own reading)")
+    ratio = seal_text_names(reading.text, name)
+    return ratio >= t.seal_name_score and reading.confidence >= t.seal_min_confidence, round(ratio, 1), None
+
+
+def _names_nobody(seal, text: str, names: list[str], t) -> bool:
+    """A legible seal that names none of `names`: by support below `seal_support_other` for each
+    where probabilities were kept, else by partial ratio below `seal_name_score`."""
+    for name in names:
+        backed = seal_support(seal, name) if seal is not None else None
+        if backed is not None:
+            if backed >= t.seal_support_other:
+                return False
+        elif seal_text_names(text, name) >= t.seal_name_score:
+            return False
+    return True
+
+
 def _check_letter_seal(ev, work, t, Check) -> None:
     doc = work.ref.file
     result = work.result
     grantor = result.fields.get("grantor")
     grantee = result.fields.get("holder_name")
-    legible = [s for s in result.seals if _cjk_len(s.text) >= 4 and s.confidence >= t.seal_min_confidence]
+    # the pipeline.seals.Seal objects behind result.seals (probabilities), where the reading kept them
+    objects = work.seals if len(getattr(work, "seals", []) or []) == len(result.seals) else [None] * len(result.seals)
+    pairs = list(zip(result.seals, objects))
+    legible = [(s, o) for s, o in pairs if _cjk_len(s.text) >= 4 and s.confidence >= t.seal_min_confidence]
     if grantor is None:
         ev.add(Check(name="letter_seal_names_grantor", status="skip", document=doc,
-                     found="; ".join(s.text for s in legible) or None,
+                     found="; ".join(s.text for s, _ in legible) or None,
                      message="the grantor could not be read, so its seal cannot be checked"))
-        return
-    scored = sorted(((seal_text_names(s.text, grantor.value), s) for s in legible), key=lambda p: -p[0])
-    if scored and scored[0][0] >= t.seal_name_score:
-        score, seal = scored[0]
-        ev.add(Check(name="letter_seal_names_grantor", status="pass", document=doc, expected=grantor.value,
-                     found=seal.text, score=round(score, 1)))
         return
     if not result.seals:
         ev.add(Check(name="letter_seal_names_grantor", status="review", document=doc, expected=grantor.value,
                      message="no red seal found on the letter: a brand authorization carries the grantor's seal"),
                "AUTHENTICITY_FLAG")
         return
-    others = [s for _, s in scored if _COMPANY.search(s.text)
-              and not (grantee is not None and seal_text_names(s.text, grantee.value) >= t.seal_name_score)]
+    named = sorted(((score, how, s) for s, o in pairs if _cjk_len(s.text) >= 2
+                    for ok, score, how in [_names(o, s, grantor.value, t)] if ok), key=lambda p: -p[0])
+    if named:
+        score, how, seal = named[0]
+        ev.add(Check(name="letter_seal_names_grantor", status="pass", document=doc, expected=grantor.value,
+                     found=seal.text, score=score, message=how))
+        return
+    parties = [grantor.value] + ([grantee.value] if grantee is not None else [])
+    others = [s for s, o in legible if _COMPANY.search(s.text) and _names_nobody(o, s.text, parties, t)]
     if others:
         seal = others[0]
         ev.add(Check(name="letter_seal_names_grantor", status="review", document=doc, expected=grantor.value,

@@ -89,6 +89,12 @@ class CaptureFlagThresholds(BaseModel):
     seal_name_score: float = Field(85.0, ge=0, le=100,
                                    description="Partial-ratio score at or above which a seal's text names a "
                                                "party (the letter's grantor, the printed authority)")
+    seal_support_name: float = Field(0.3, ge=0, le=1,
+                                     description="CTC support (pipeline.ocr.ctc.support) at or above which a seal "
+                                                 "names a party even where its greedy reading has look-alikes")
+    seal_support_other: float = Field(0.05, ge=0, le=1,
+                                      description="Below this support for both grantor and grantee, a legible "
+                                                  "seal names some other company")
 
 
 class Thresholds(BaseModel):

@@ -123,3 +123,30 @@ def test_authority_seal_is_informational_and_a_mismatch_is_review_not_reject():
     assert [c.status for c in blurry.checks] == ["pass"]  # read too poorly to call a mismatch
     unprinted = run(work_with("business_licence", [("上海市宝山区市场监督管理局", 0.99)]))
     assert unprinted.checks[0].status == "pass" and "上海市宝山区市场监督管理局" in unprinted.checks[0].found
+
+
+def small_jpeg_seal(text: str) -> np.ndarray:
+    """A 180-pixel seal on a page saved as a JPEG of quality 65 (a low-resolution scan of a letter)."""
+    import cv2
+
+    im = Image.new("RGB", (1000, 700), "white")
+    stamp(im, round_seal(text, 180, random.Random(7)), (600, 420))
+    _, data = cv2.imencode(".jpg", np.asarray(im)[:, :, ::-1].copy(), [cv2.IMWRITE_JPEG_QUALITY, 65])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def test_a_small_seal_is_checked_by_the_support_for_each_name(engine):
+    from pipeline.seals import read_seals, seal_support
+
+    (seal,) = read_seals(small_jpeg_seal("黑龙江牧恩乳业（集团）有限公司"), engine)
+    assert seal.posteriors, "the default engine keeps its CTC probabilities"
+    right = seal_support(seal, "黑龙江牧恩乳业（集团）有限公司")
+    assert right >= T.seal_support_name, (seal.text, right)
+    assert seal_support(seal, "北京恒润母婴用品有限公司") < T.seal_support_other
+    # checked through the letter check with the seal objects behind the result
+    for grantor, status in (("黑龙江牧恩乳业（集团）有限公司", "pass"), ("北京恒润母婴用品有限公司", "review")):
+        work = work_with("brand_authorization", [(seal.text, seal.confidence)], grantor=grantor,
+                         holder_name="杭州兰溪竹韵家居有限公司")
+        work.seals = [seal]
+        (check,) = [c for c in run(work).checks if c.name == "letter_seal_names_grantor"]
+        assert check.status == status, check

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.ocr.ctc import TextPosterior
 from pipeline.settings import OcrOptions, RapidOcrOptions
 
 
@@ -42,6 +43,12 @@ class OcrEngine(ABC):
     @abstractmethod
     def recognize(self, strips: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and confidence for each strip."""
+
+    def recognize_posteriors(self, strips: list[np.ndarray], k: int = 8) -> list[TextPosterior]:
+        """For each strip, the recogniser's top-k characters per CTC step (pipeline.ocr.ctc), so a
+        caller can ask how well a strip supports a given text. Engines without CTC probabilities
+        raise NotImplementedError; callers then fall back to comparing `recognize`'s text."""
+        raise NotImplementedError(f"{self.name} gives no character probabilities")
 
 
 _engine: OcrEngine | None = None

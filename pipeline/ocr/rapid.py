@@ -20,6 +20,7 @@ import threading
 import numpy as np
 
 from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.ctc import TextPosterior, top_k
 from pipeline.settings import RapidOcrOptions
 
 
@@ -97,3 +98,17 @@ class RapidOcrEngine(OcrEngine):
         if out.txts is None:
             return [("", 0.0)] * len(strips)
         return [(str(t), float(s)) for t, s in zip(out.txts, out.scores)]
+
+    def recognize_posteriors(self, strips: list[np.ndarray], k: int = 8) -> list[TextPosterior]:
+        # One strip per inference, each at its own width: no padding for a long strip to share.
+        rec = self._rec
+        alphabet = rec.postprocess_op.character
+        out = []
+        for strip in strips:
+            h, w = strip.shape[:2]
+            ratio = max(w / max(1, h), rec.rec_image_shape[2] / rec.rec_image_shape[1])
+            batch = rec.resize_norm_img(strip, ratio)[np.newaxis].astype(np.float32)
+            with self._rec_lock:
+                probs = np.asarray(rec.session(batch))[0]
+            out.append(top_k(probs, alphabet, k))
+        return out
