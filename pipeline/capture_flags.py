@@ -384,15 +384,44 @@ def _border_finding(signals: PageSignals, lines, t: CaptureFlagThresholds) -> Fi
                    + ", ".join(sides) + " (" + "; ".join(why) + ")", signals.page, _union(boxes), sides=sides)
 
 
-def _occlusion_findings(signals: PageSignals, fields: dict[str, Box], t: CaptureFlagThresholds) -> list[Finding]:
+def value_areas(labels: dict[str, str], lines, size: tuple[int, int]) -> dict[str, Box]:
+    """Where the values of key fields would be printed, for fields whose label was read but whose
+    value was not: from the label's right edge across a third of the page's width, as tall as the
+    label's line and half a line more either way (uploaded pixels). `labels` maps a field to the
+    label word read for it (extractors' `labels_found`), `lines` are the page's OCR lines."""
+    w, _ = size
+    areas = {}
+    for name, label in labels.items():
+        if name not in KEY_FIELDS:
+            continue
+        for ln in lines:
+            text = "".join(ln.text.split())
+            at = text.find(label)
+            if at < 0:
+                continue
+            x0, y0, x1, y1 = _quad_box(ln.quad_original)
+            # the label's own right edge within its line, by its share of the line's characters
+            end = x0 + (x1 - x0) * (at + len(label)) / max(1, len(text))
+            pad = (y1 - y0) // 2
+            areas[name] = (int(end), y0 - pad, int(min(w, end + w / 3)), y1 + pad)
+            break
+    return areas
+
+
+def _occlusion_findings(signals: PageSignals, fields: dict[str, Box], t: CaptureFlagThresholds,
+                        hidden: dict[str, Box] | None = None) -> list[Finding]:
     found = []
     for blob in signals.skin:
         if blob.area_share < t.occlusion_min_area_share or not blob.touches_edge:
             continue
         under = _fields_under(blob.box, fields)
+        unread = [name for name in _fields_under(blob.box, hidden or {}) if name not in under]
         where = f" over {', '.join(under)}" if under else ""
+        if unread:
+            where += (f"{' and' if under else ''} where {', '.join(unread)} would be printed (label read, "
+                      f"value not)")
         found.append(Finding("occluded", f"occluded: a finger or hand covers {blob.area_share:.1%} of the image"
-                             f"{where}", signals.page, blob.box, fields=under))
+                             f"{where}", signals.page, blob.box, fields=under + unread))
     return found
 
 
@@ -437,11 +466,12 @@ def _specimen_finding(page: int, lines) -> Finding | None:
 
 
 def capture_findings(signals: PageSignals | None, lines, doc_type: str, fields: dict[str, Box],
-                     t: CaptureFlagThresholds) -> CaptureFindings:
+                     t: CaptureFlagThresholds, hidden: dict[str, Box] | None = None) -> CaptureFindings:
     """Flags and capture kinds of one page.
 
     `lines` are the page's OCR lines (objects with `text` and `quad_original`, uploaded pixels);
-    `fields` maps field names to their boxes (x0, y0, x1, y1) on this page. Without `signals`
+    `fields` maps field names to their boxes (x0, y0, x1, y1) on this page; `hidden` maps fields
+    not read to where their value would be (`value_areas`), so an occluder can name them. Without `signals`
     (a reading cached before these measurements existed) only the text-based findings are made.
     """
     out = CaptureFindings()
@@ -459,7 +489,7 @@ def capture_findings(signals: PageSignals | None, lines, doc_type: str, fields: 
     border = _border_finding(signals, lines, t)
     if border and not shot:  # a screenshot's crop of a licence is reported as the screenshot
         out.flags.append(border)
-    out.flags.extend(_occlusion_findings(signals, fields, t))
+    out.flags.extend(_occlusion_findings(signals, fields, t, hidden))
     glare_over = []
     for blob in signals.glare:
         if blob.area_share < t.glare_min_area_share or blob.score < t.glare_min_excess:

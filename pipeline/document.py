@@ -96,17 +96,24 @@ def authenticity_flags(reading: PageReading, doc_type: str, rules: Rules,
     return flags
 
 
-def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSignals | None, rules: Rules) -> None:
+def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSignals | None, rules: Rules,
+                      extraction: Extraction | None = None) -> None:
     """Border, occlusion, specimen, glare and screenshot flags and the capture kinds of the page
-    (pipeline.capture_flags), with their evidence boxes, into `result.quality`."""
-    from pipeline.capture_flags import capture_findings
+    (pipeline.capture_flags), with their evidence boxes, into `result.quality`. With the page's
+    `extraction`, an occluder over where an unread field's value would be names that field."""
+    from pipeline.capture_flags import capture_findings, value_areas
 
     if result.quality is None:
         return
     boxes = {name: (min(p[0] for p in f.box), min(p[1] for p in f.box), max(p[0] for p in f.box),
                     max(p[1] for p in f.box))
              for name, f in result.fields.items() if f.box and f.page == page.page}
-    found = capture_findings(signals, page_lines(page), result.doc_type, boxes, rules.thresholds.capture_flags)
+    lines = page_lines(page)
+    hidden = None
+    if extraction is not None and signals is not None:
+        unread = {name: label for name, label in extraction.labels_found.items() if name not in result.fields}
+        hidden = value_areas(unread, lines, signals.size)
+    found = capture_findings(signals, lines, result.doc_type, boxes, rules.thresholds.capture_flags, hidden)
     result.quality.capture.extend(k for k in found.kinds if k not in result.quality.capture)
     for f in found.flags:
         result.quality.flags.append(f.message)
@@ -216,7 +223,7 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
             for name, f in work.extraction.fields.items():
                 box = geo.quad_to_box(geo.enclosing_quad(f.quads)) if f.quads else None
                 result.fields[name] = FieldValue(value=f.value, confidence=f.confidence, page=f.page, box=box)
-    add_capture_flags(result, page, reading.signals.get(page.page), rules)
+    add_capture_flags(result, page, reading.signals.get(page.page), rules, work.extraction)
     page_seals = reading.seals.get(page.page)
     if page_seals is not None:
         result.seals = [SealReading(text=s.text, confidence=round(s.confidence, 3), page=s.page,

@@ -126,6 +126,29 @@ def test_finger_over_a_field_is_occluded_and_names_the_field():
     assert x0 < 0.35 * W < x1 and y0 < 0.5 * H  # the box holds the fingertip
 
 
+def test_finger_over_an_unread_value_names_the_field_by_its_label():
+    from pipeline.capture_flags import value_areas
+
+    photo, boxes = _photo_page()
+    rgb = Image.fromarray(photo[:, :, ::-1])
+    with_finger = np.asarray(cap.finger(rgb, 7, tip=(0.35, 0.45)))[:, :, ::-1].copy()
+    H, W = with_finger.shape[:2]
+    # the 名称 label read just left of the fingertip; its value, under the finger, not read at all
+    label_line = line("名称", (int(0.2 * W), int(0.44 * H), int(0.26 * W), int(0.47 * H)))
+    far_line = line("住所", (int(0.6 * W), int(0.1 * H), int(0.66 * W), int(0.13 * H)))  # above the tip
+    lines = lines_of(boxes) + [label_line, far_line]
+    hidden = value_areas({"holder_name": "名称", "address": "住所", "credit_code": "统一社会信用代码"}, lines, (W, H))
+    assert set(hidden) == {"holder_name"}  # address is no key field; no line holds the code's label
+    x0, y0, x1, y1 = hidden["holder_name"]
+    assert abs(x0 - 0.26 * W) < 2 and y0 < 0.44 * H and y1 > 0.47 * H and x1 > 0.5 * W
+    found = capture_findings(measure_page(with_finger), lines, "business_licence", {}, T, hidden)
+    (occ,) = [f for f in found.flags if f.flag == "occluded"]
+    assert occ.fields == ["holder_name"] and "holder_name would be printed" in occ.message
+    elsewhere = value_areas({"holder_name": "住所"}, lines, (W, H))  # a label far from the finger
+    found = capture_findings(measure_page(with_finger), lines, "business_licence", {}, T, elsewhere)
+    assert [f.fields for f in found.flags if f.flag == "occluded"] == [[]]
+
+
 def test_no_finger_no_occlusion():
     photo, boxes = _photo_page()
     found = capture_findings(measure_page(photo), lines_of(boxes), "business_licence", {}, T)
