@@ -30,7 +30,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.ocr.base import OcrEngine
-from pipeline.ocr.ctc import TextPosterior, support
+from pipeline.ocr.ctc import TextPosterior, confident_substitutions, support
 
 Box = tuple[int, int, int, int]
 
@@ -230,14 +230,22 @@ def read_seals(image: np.ndarray, engine: OcrEngine, page: int = 1) -> list[Seal
     return seals
 
 
-def seal_support(seal: Seal, name: str) -> float | None:
+def seal_support(seal: Seal, name: str, confident: float = 0.9) -> float | None:
     """How well the seal's strips support `name` (0–1, pipeline.ocr.ctc.support, the best strip;
-    the name as printed and with its brackets dropped), or None when no probabilities were kept."""
+    the name as printed and with its brackets dropped), or None when no probabilities were kept.
+
+    A strip that reads one of the name's characters as another with probability ≥ `confident`
+    does not support it at all (0.0): a clearly read 禾田 is not a noisy 禾苗."""
     posteriors = getattr(seal, "posteriors", None)  # absent on a Seal pickled before they were kept
     if not posteriors or not name:
         return None
-    variants = {name, "".join(_CJK.findall(name))} - {""}
-    return max(support(p, v) for p in posteriors for v in variants)
+    plain = "".join(_CJK.findall(name))
+    best = 0.0
+    for p in posteriors:
+        if plain and confident_substitutions(p, plain, confident, keep=_CJK.match):
+            continue
+        best = max([best] + [support(p, v) for v in {name, plain} - {""}])
+    return best
 
 
 def seal_text_names(seal_text: str, name: str, min_score: float = 85.0) -> float:
@@ -324,12 +332,15 @@ def check_seals(ev, works, thresholds) -> None:
 
 def _names(seal, reading, name: str, t) -> tuple[bool, float, str | None]:
     """(does the seal name `name`, the score shown, how): by its CTC support where the engine kept its
-    probabilities (`seal` is a pipeline.seals.Seal), or by a legible reading (`reading`, a
+    probabilities (`seal` is a pipeline.seals.Seal), else by a legible reading (`reading`, a
     SealReading) within partial ratio `seal_name_score` of it."""
-    backed = seal_support(seal, name) if seal is not None else None
-    if backed is not None and backed >= t.seal_support_name:
-        return True, round(100 * backed, 1), (f"the seal's text, read as {reading.text}, supports {name} "
-                                              f"(character probabilities: support {backed:.2f}, 1.00 = its own reading)")
+    backed = seal_support(seal, name, t.seal_char_confident) if seal is not None else None
+    if backed is not None:
+        # the probabilities decide: a legible reading one character off (禾田 for 禾苗) passes a
+        # partial ratio of 85 but not this
+        return backed >= t.seal_support_name, round(100 * backed, 1), (
+            f"the seal's text, read as {reading.text}, supports {name} "
+            f"(character probabilities: support {backed:.2f}, 1.00 = its own reading)")
     ratio = seal_text_names(reading.text, name)
     return ratio >= t.seal_name_score and reading.confidence >= t.seal_min_confidence, round(ratio, 1), None
 
@@ -338,7 +349,7 @@ def _names_nobody(seal, text: str, names: list[str], t) -> bool:
     """A legible seal that names none of `names`: by support below `seal_support_other` for each
     where probabilities were kept, else by partial ratio below `seal_name_score`."""
     for name in names:
-        backed = seal_support(seal, name) if seal is not None else None
+        backed = seal_support(seal, name, t.seal_char_confident) if seal is not None else None
         if backed is not None:
             if backed >= t.seal_support_other:
                 return False

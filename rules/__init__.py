@@ -92,6 +92,9 @@ class CaptureFlagThresholds(BaseModel):
     seal_support_name: float = Field(0.3, ge=0, le=1,
                                      description="CTC support (pipeline.ocr.ctc.support) at or above which a seal "
                                                  "names a party even where its greedy reading has look-alikes")
+    seal_char_confident: float = Field(0.9, ge=0, le=1,
+                                       description="A seal strip reading one of a name's characters as another "
+                                                   "with at least this probability does not support the name")
     seal_support_other: float = Field(0.05, ge=0, le=1,
                                       description="Below this support for both grantor and grantee, a legible "
                                                   "seal names some other company")

@@ -92,3 +92,12 @@ def test_engine_posteriors_agree_with_its_reading(engine):
     assert support(post, "黑龙江牧恩乳业有限公司") == 1.0
     # two of ten characters absent: far under the support at which a seal names a party (0.3)
     assert support(post, "吉林牧恩乳业有限公司") < 0.1
+
+
+def test_confident_substitutions_name_the_characters_read_surely_as_others():
+    from pipeline.ocr.ctc import confident_substitutions
+
+    p = posterior(ROWS)  # reads 教思乳 at 0.5, 0.45, 0.5
+    assert confident_substitutions(p, "牧思乳", confident=0.9) == []  # 教 read, but not surely
+    assert confident_substitutions(p, "牧思乳", confident=0.5) == [("教", "牧", 0.5)]
+    assert confident_substitutions(p, "教思乳", confident=0.1) == []

@@ -150,3 +150,22 @@ def test_a_small_seal_is_checked_by_the_support_for_each_name(engine):
         work.seals = [seal]
         (check,) = [c for c in run(work).checks if c.name == "letter_seal_names_grantor"]
         assert check.status == status, check
+
+
+def test_a_clear_seal_one_character_off_the_grantor_does_not_name_it(engine):
+    """禾田 read clearly is not a noisy 禾苗: support alone (~0.32 for one character in twelve) would
+    pass it, and so would a partial ratio of 85 (91.7); the confidently read character decides."""
+    from pipeline.seals import read_seals, seal_support
+
+    im = Image.new("RGB", (1000, 700), "white")
+    stamp(im, round_seal("广州禾田母婴用品有限公司", 180, random.Random(3)), (600, 400))
+    (seal,) = read_seals(np.asarray(im)[:, :, ::-1].copy(), engine)
+    assert seal_support(seal, "广州禾田母婴用品有限公司") == 1.0
+    assert seal_support(seal, "广州禾苗母婴用品有限公司", T.seal_char_confident) == 0.0
+    work = work_with("brand_authorization", [(seal.text, seal.confidence)], grantor="广州禾苗母婴用品有限公司",
+                     holder_name="杭州兰溪竹韵家居有限公司")
+    work.seals = [seal]
+    ev = run(work)
+    (check,) = [c for c in ev.checks if c.name == "letter_seal_names_grantor"]
+    assert check.status == "review" and [r.code for r in ev.reasons] == ["AUTHENTICITY_FLAG"]
+    assert "广州禾田母婴用品有限公司" in check.message

@@ -40,24 +40,23 @@ class TextPosterior:
     def confidence(self) -> float:
         """Mean probability of the reading's characters at the steps that emit them (as RapidOCR
         scores a line); 0.0 for an empty reading."""
-        kept, last = [], None
-        for step, p in zip(self.chars, self.probs):
-            c = step[0]
-            if c != last and c != BLANK:
-                kept.append(float(p[0]))
-            last = c
+        kept = [p for _, p in self.read_characters()]
         return sum(kept) / len(kept) if kept else 0.0
 
     @property
     def reading(self) -> str:
         """The greedy best path (what the recogniser itself reads)."""
+        return "".join(c for c, _ in self.read_characters())
+
+    def read_characters(self) -> list[tuple[str, float]]:
+        """The reading's characters, each with its probability at the step that emits it."""
         out, last = [], None
-        for step in self.chars:
+        for step, p in zip(self.chars, self.probs):
             c = step[0]
             if c != last and c != BLANK:
-                out.append(c)
+                out.append((c, float(p[0])))
             last = c
-        return "".join(out)
+        return out
 
 
 def top_k(probs: np.ndarray, alphabet: list[str], k: int = 8) -> TextPosterior:
@@ -128,3 +127,19 @@ def support(posterior: TextPosterior, text: str) -> float:
         return 0.0
     base = log_likelihood(posterior, reading, within=True)
     return 1.0 if ll >= base else math.exp((ll - base) / len(text))
+
+
+def confident_substitutions(posterior: TextPosterior, text: str, confident: float = 0.9,
+                            keep=lambda c: True) -> list[tuple[str, str, float]]:
+    """Where the reading, aligned with `text` (Levenshtein), reads another character than `text`
+    has and is sure of it (probability ≥ `confident`): (read, text's, probability) for each.
+
+    Support averages over characters, so one character read clearly as another (禾田 for 禾苗)
+    costs only a factor of ~0.3 in a 12-character name: this is the evidence that such a strip does
+    not say `text`. `keep` filters the reading's characters first (e.g. CJK only, as `text`)."""
+    from rapidfuzz.distance import Levenshtein
+
+    read = [(c, p) for c, p in posterior.read_characters() if keep(c)]
+    word = "".join(c for c, _ in read)
+    return [(word[i], text[j], read[i][1]) for op, i, j in Levenshtein.editops(word, text)
+            if op == "replace" and read[i][1] >= confident]
