@@ -40,7 +40,7 @@ test-fast: install
 	$(VENV)/bin/pytest -q -m "not ocr"
 
 lint: install
-	$(VENV)/bin/ruff check pipeline console extractors validators rules fixtures tests flows.py benchmarks
+	$(VENV)/bin/ruff check pipeline operations devtools zizhi console extractors validators rules fixtures tests flows.py benchmarks
 
 fixtures: install
 	$(PY) -m fixtures.generator --write

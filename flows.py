@@ -31,7 +31,8 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline import backlog as bl
+from operations import backlog as bl
+from operations.store import Item, Key, Store, current_owner
 from pipeline.display import visible
 from pipeline.document import DocumentReading, DocumentWork, interpret_document, read_document
 from pipeline.errors import ContentChanged, SubmissionError
@@ -40,7 +41,6 @@ from pipeline.models import DocumentRef, Submission, Verdict
 from pipeline.ocr import get_engine
 from pipeline.runner import assemble_verdict, check_submission
 from pipeline.settings import get_settings
-from pipeline.store import Item, Key, Store, current_owner
 from rules import load_rules
 
 _stores: dict[str, Store] = {}
@@ -531,7 +531,7 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
 
 @task(name="replay", cache_policy=NO_CACHE, persist_result=False)
 def replay_task(root: str, floors: str | None = None) -> dict:
-    from pipeline.replay import check_floors, load_floors, render, replay
+    from devtools.replay import check_floors, load_floors, render, replay
 
     report = replay(Path(root), engine=_engine())
     floors_path = Path(floors) if floors else Path(root) / "floors.yaml"

@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-from pipeline import backlog as bl
-from pipeline.cli import main
+from operations import backlog as bl
+from operations.store import Store, current_owner
 from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
 from pipeline.settings import Settings
-from pipeline.store import Store, current_owner
 from tests.conftest import ROOT, SUBMISSIONS
+from zizhi.cli import main
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_summary_rows():
 
 def test_claim_keeper_heartbeats(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'v.db'}")
-    from pipeline.store import Item, claims, utcnow
+    from operations.store import Item, claims, utcnow
 
     store.claim([Item("A", "h")], owner=current_owner(), lease_seconds=60, max_attempts=3)
     with store.engine.begin() as conn:
@@ -153,7 +153,7 @@ def test_claim_keeper_heartbeats(tmp_path):
 # --- operator CLI, without Prefect -----------------------------------------------------------
 
 def test_verify_never_imports_prefect():
-    code = ("import sys; from pipeline.cli import build_parser; build_parser(); "
+    code = ("import sys; from zizhi.cli import build_parser; build_parser(); "
             "sys.exit(1 if [m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')] else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT).returncode == 0
 
@@ -166,7 +166,7 @@ def test_backlog_run_refuses_a_missing_inbox(tmp_path, capsys):
 def test_verdicts_lists_the_store(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'v.db'}"
     store = Store(url)
-    from pipeline.store import Item
+    from operations.store import Item
 
     a, b = Item("SUB-A", "a" * 64, "/inbox/a"), Item("SUB-B", "b" * 64, "/inbox/b")
     store.claim([a, b], owner=current_owner(), lease_seconds=60, max_attempts=3)

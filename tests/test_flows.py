@@ -17,8 +17,8 @@ import time
 
 import pytest
 
+from operations.store import DONE, Key, Store
 from pipeline.ocr.base import OcrEngine
-from pipeline.store import DONE, Key, Store
 from tests.conftest import ROOT, SUBMISSIONS
 
 TODAY = dt.date(2026, 11, 27)
@@ -193,7 +193,7 @@ def test_run_killed_midway_then_rerun_gives_exactly_one_verdict_each(tmp_path, p
     url = f"sqlite:///{tmp_path / 'v.db'}"
     env = {**os.environ, "PREFECT_API_URL": prefect_api, "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "res"),
            "ZIZHI_STORE": url, "ZIZHI_BACKLOG_CONCURRENCY": "1"}
-    cmd = [sys.executable, "-m", "pipeline.cli", "backlog", "run", "--inbox", str(inbox), "--today",
+    cmd = [sys.executable, "-m", "zizhi", "backlog", "run", "--inbox", str(inbox), "--today",
            TODAY.isoformat(), "--batch-size", "3"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -310,7 +310,7 @@ def _poison_inbox(root):
 def test_poison_submissions_are_recorded_failed_and_every_good_one_verified_on_every_run(
         tmp_path, prefect_api, results_dir, blind, capsys):
     from flows import process_backlog
-    from pipeline.cli import main
+    from zizhi.cli import main
 
     inbox = _poison_inbox(tmp_path)
     url = f"sqlite:///{tmp_path / 'v.db'}"
@@ -353,7 +353,7 @@ def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
     import hashlib
 
     import flows
-    from pipeline import backlog as bl
+    from operations import backlog as bl
 
     inbox = make_inbox(tmp_path, names=("demo",), broken=False)
     licence = inbox / "demo" / "docs" / "business_licence.jpg"
@@ -434,7 +434,7 @@ def test_a_store_that_fails_mid_run_stops_it_with_one_line(tmp_path, prefect_api
                                                            monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from pipeline.cli import main
+    from zizhi.cli import main
 
     def full(*a, **k):
         raise OperationalError("INSERT INTO verdicts", {}, Exception("database or disk is full"))

@@ -33,12 +33,12 @@ from typing import Literal, Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from operations.store import Item, Store, SubmissionCopy, default_store_url
 from pipeline.display import is_plain_text, visible
 from pipeline.errors import SubmissionError
 from pipeline.ingest import MAX_SUBMISSION_BYTES, fetch, parse_submission_json
 from pipeline.models import Verdict
 from pipeline.settings import IngestOptions, get_settings
-from pipeline.store import Item, Store, SubmissionCopy, default_store_url
 
 SUBMISSION_FILE = "submission.json"
 log = logging.getLogger(__name__)

@@ -83,7 +83,7 @@ def use_prefect_server(stack: ExitStack, *, require: bool = False, shared: bool 
     processes need one (`shared`), a temporary server started once here and handed to them (each
     would otherwise start its own against the same SQLite file); else Prefect's own temporary one.
     """
-    from pipeline.backlog import backlog_settings, prefect_env_defaults
+    from operations.backlog import backlog_settings, prefect_env_defaults
 
     prefect_env_defaults()
     url = os.environ.get("PREFECT_API_URL")
@@ -135,7 +135,7 @@ def _drain_prefect_workers() -> None:
 def _open_store(url: str, *, writable: bool):
     """The store, or one line on stderr and None: a bad URL, a missing folder (or, to read, a missing
     store), a corrupt file; to write, also a read-only or full one."""
-    from pipeline.store import Store, StoreError
+    from operations.store import Store, StoreError
 
     try:
         store = Store(url, create=writable, must_exist=not writable)
@@ -177,9 +177,9 @@ def _console_logs_without_tracebacks() -> None:
 def cmd_backlog_run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
+    from operations.store import StoreError, describe_store_error
     from pipeline.display import visible
-    from pipeline.store import StoreError, describe_store_error
 
     inbox = Path(args.inbox)
     if not inbox.is_dir():
@@ -232,7 +232,7 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
 def _list_verdicts(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipeline.store import describe_store_error
+    from operations.store import describe_store_error
 
     store = _open_store(args.store or _store_default(), writable=False)
     if store is None:
@@ -278,13 +278,13 @@ def _print_verdicts(store, args: argparse.Namespace) -> int:
 
 
 def _store_default() -> str:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     return backlog_settings().store
 
 
 def cmd_flows_serve(args: argparse.Namespace) -> int:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     settings = backlog_settings()
     inbox = args.inbox or settings.backlog_inbox
@@ -305,7 +305,7 @@ def cmd_flows_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_flows_deploy(args: argparse.Namespace) -> int:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     settings = backlog_settings()
     inbox = args.inbox or settings.backlog_inbox
