@@ -100,13 +100,13 @@ REAL_CHECK_DATE = dt.date(2026, 11, 30)
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `zizhi replay` to the `zizhi` parser."""
     p = sub.add_parser("replay", help="verify every fixture submission and score it against its truth")
-    p.add_argument("dir", nargs="?", default="fixtures", help="folder holding <case>/submission.json + expected.json")
-    p.add_argument("--report", help="also write the report as JSON to this file")
+    p.add_argument("dir", nargs="?", default="fixtures", help="folder holding <case>/submission.json + expected.json (default: fixtures)")
+    p.add_argument("--report", help="also write the report as JSON to this file (default: not written)")
     p.add_argument("--floors", help="floors file (default: DIR/floors.yaml, else fixtures/floors.yaml)")
     p.add_argument("--quiet", action="store_true", help="no per-case progress on stderr")
     p.add_argument("--real", metavar="REAL_DIR",
                    help="instead, score the real uploads in REAL_DIR against its truth.json (never copied; "
-                        "floors: fixtures/floors-real.yaml)")
+                        "floors: fixtures/floors-real.yaml; default: the fixtures, not real uploads)")
     p.add_argument("--today", type=_date, default=None,
                    help=f"with --real: the check date (default {REAL_CHECK_DATE})")
     p.set_defaults(func=cmd_replay)

@@ -80,6 +80,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `zizhi verify` (SPEC §2) to the `zizhi` parser."""
     p = sub.add_parser("verify", help="verify one submission and print its verdict")
     p.add_argument("submission", help="path to SUBMISSION.json")
-    p.add_argument("--today", type=_date, default=None, help="check validity against this date (YYYY-MM-DD)")
+    p.add_argument("--today", type=_date, default=None, help="check validity against this date, YYYY-MM-DD (default: today)")
     p.add_argument("--json", action="store_true", help="print the verdict JSON and nothing else")
     p.set_defaults(func=cmd_verify)

@@ -25,7 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
     register_operations(sub)
     # The reviewer console and its accounts (a web app over the verdict store).
     register_console(sub)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Each subcommand's own --help starts with what it does: the line the list of commands shows."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                text = helps.get(name) or ""
+                if not child.description and text:
+                    child.description = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+                _describe(child)
 
 
 def main(argv: list[str] | None = None) -> int:
