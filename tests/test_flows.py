@@ -494,3 +494,17 @@ def test_a_store_that_fails_mid_run_stops_it_with_one_line(tmp_path, prefect_api
     assert err.strip().splitlines()[-1] == (f"zizhi: backlog run stopped: verdict store {url} is not usable: "
                                             "database or disk is full")
     assert "Traceback" not in err
+
+
+def test_the_documented_automation_is_one_prefect_accepts():
+    """docs/operations.md's example automation on `zizhi.backlog.failed`, as `prefect automation
+    create --from-file` would read it."""
+    import re
+
+    import yaml
+    from prefect.events.schemas.automations import AutomationCore
+
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    (automation,) = yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.DOTALL).group(1))["automations"]
+    trigger = AutomationCore.model_validate(automation).trigger
+    assert trigger.expect == {"zizhi.backlog.failed"}
