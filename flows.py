@@ -4,6 +4,8 @@
   and an extract task, then the verdict task — the same functions `zizhi verify` composes.
 - `process_backlog`: every submission under an inbox whose current content has no verdict yet,
   in batch sub-flows (hundreds of tasks each), claimed in and recorded to zizhi's verdict store.
+  Each submission is one `verify` task (claim, then the tasks above called in turn), mapped on the
+  batch's task runner, whose size bounds the work in flight: Prefect schedules, nothing here does.
 - `replay_fixtures`: the fixture replay (accuracy against ground truth) as a flow, for nightly runs.
 
 `zizhi verify` calls `pipeline.runner.verify` directly (a one-off check should not pay for
