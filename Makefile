@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: install system-packages test-packages console console-screenshot bench-console bench-flags demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
+.PHONY: cluster-check install system-packages test-packages console console-screenshot bench-console bench-flags demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
 
 install: $(VENV)/.installed
 
@@ -40,7 +40,7 @@ test-fast: install
 	$(VENV)/bin/pytest -q -m "not ocr"
 
 lint: install
-	$(VENV)/bin/ruff check pipeline console extractors validators rules fixtures tests flows.py benchmarks
+	$(VENV)/bin/ruff check pipeline operations devtools zizhi console extractors validators rules fixtures tests flows.py benchmarks
 
 fixtures: install
 	$(PY) -m fixtures.generator --write
@@ -96,6 +96,13 @@ console-screenshot: install test-packages
 # Serve the deployments (backlog on ZIZHI_BACKLOG_CRON, replay nightly) against `make server`.
 serve: install
 	$(PREFECT_ENV) PREFECT_API_URL=$${PREFECT_API_URL:-$(LOCAL_API)} $(VENV)/bin/zizhi flows serve --inbox $(INBOX)
+
+# docs/scaling.md, for real on this machine: its own PostgreSQL (port 55432) and Prefect server on it
+# (port 4250), a process work pool with two workers, the backlog deployment over 26 fixture
+# submissions + a broken one, one worker killed with kill -9 midway; exactly one verdict each.
+cluster-check: install
+	@$(PY) -c "import psycopg, asyncpg" 2>/dev/null || $(VENV)/bin/pip install -q -e '.[dev,postgres]'
+	$(PREFECT_ENV) $(PY) -m operations.cluster_check
 
 # A process work pool worker (deployments from `zizhi flows deploy --pool $(POOL)`).
 worker: install

@@ -4,6 +4,8 @@
   and an extract task, then the verdict task — the same functions `zizhi verify` composes.
 - `process_backlog`: every submission under an inbox whose current content has no verdict yet,
   in batch sub-flows (hundreds of tasks each), claimed in and recorded to zizhi's verdict store.
+  Each submission is one `verify` task (claim, then the tasks above called in turn), mapped on the
+  batch's task runner, whose size bounds the work in flight: Prefect schedules, nothing here does.
 - `replay_fixtures`: the fixture replay (accuracy against ground truth) as a flow, for nightly runs.
 
 `zizhi verify` calls `pipeline.runner.verify` directly (a one-off check should not pay for
@@ -15,23 +17,26 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import queue
 import uuid
-from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
+from prefect.events import emit_event
+from prefect.futures import as_completed
 from prefect.runtime import flow_run as runtime_flow_run
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline import backlog as bl
+from operations import backlog as bl
+from operations import progress as pg
+from operations.store import RUNNING, Item, Key, Store, current_owner
 from pipeline.display import visible
 from pipeline.document import DocumentReading, DocumentWork, interpret_document, read_document
 from pipeline.errors import ContentChanged, SubmissionError
@@ -40,7 +45,6 @@ from pipeline.models import DocumentRef, Submission, Verdict
 from pipeline.ocr import get_engine
 from pipeline.runner import assemble_verdict, check_submission
 from pipeline.settings import get_settings
-from pipeline.store import Item, Key, Store, current_owner
 from rules import load_rules
 
 _stores: dict[str, Store] = {}
@@ -207,132 +211,53 @@ def publish_verdict_task(verdict: Verdict, folder: str = "", content_hash: str =
 
 # --- composition -----------------------------------------------------------------------------
 
-@dataclass
-class Track:
-    """One submission's way through the task graph."""
+@dataclass(frozen=True)
+class Judging:
+    """What every submission of a run is judged with, and where and as whom its verdict is recorded."""
 
-    path: str
-    item: Item | None = None
-    loaded: LoadedSubmission | None = None
-    works: list = field(default_factory=list)
-    left: int = 0  # documents not yet extracted
-    verdict: Verdict | None = None
-    stored: bool | None = None
-    error: BaseException | None = None
+    today: dt.date
+    reading_key: str
+    store: str | None = None
+    versions: dict = field(default_factory=dict)
+    owner: str | None = None
 
 
-class GraphRun:
-    """Submits each submission's tasks as their inputs complete, with at most `ocr_slots` OCR tasks
-    in flight. A task is only ever submitted once its upstream tasks are done, so no worker thread
-    sits blocked waiting for another (Prefect resolves future arguments inside the worker), and
-    each verdict is recorded as soon as it exists, not at the end of the batch.
+def verify_one(path: str, item: Item | None, how: Judging) -> tuple[Verdict, bool]:
+    """One submission through its tasks, each called in turn (nested task runs): load, then per
+    document OCR (cached) and extract, the verdict, with a store its record, then its artifact.
 
-    With `claim`, submissions are claimed a few at a time, just before they are started: runs
-    sharing an inbox (several workers) split it between them, and a killed run leaves only the
-    few submissions it was working on to be taken over.
-    """
+    Returns (verdict, stored): stored is False when a verdict for this content was stored already.
+    Raises what the first failing task raised (SubmissionError, ContentChanged, or a bug)."""
+    loaded = load_submission_task(path, item.content_hash if item else None)
+    submission = loaded.submission
+    works = []
+    for ref, doc_hash in zip(submission.documents, loaded.doc_hashes, strict=True):
+        reading = read_document_task(loaded.base_dir, ref, doc_hash, how.reading_key, submission.id)
+        works.append(extract_task(reading, loaded.base_dir, ref, submission.id, doc_hash))
+    verdict = verdict_task(submission, works, how.today, loaded.base_dir, loaded.image_hashes)
+    stored = True
+    if how.store and item is not None:
+        stored = record_verdict_task(how.store, item, verdict, how.versions, how.owner, loaded)
+    if stored:
+        folder = item.folder if item else str(Path(path).parent)
+        state = publish_verdict_task(verdict, folder, loaded.content_hash, return_state=True)
+        if not state.is_completed():  # the verdict is stored: a missing artifact only costs the UI view
+            get_run_logger().warning("artifact for %s not published: %s", visible(verdict.submission_id),
+                                     state.message)
+    return verdict, stored
 
-    def __init__(self, *, today: dt.date, reading_key: str, ocr_slots: int, store: str | None = None,
-                 versions: dict | None = None, owner: str | None = None):
-        self.today, self.reading_key, self.ocr_slots = today, reading_key, max(1, ocr_slots)
-        self.store, self.versions, self.owner = store, versions or {}, owner
-        self.started: list[Track] = []
-        self._done: queue.SimpleQueue = queue.SimpleQueue()
-        self._tags: dict[int, tuple[Track, str, int, PrefectFuture]] = {}
-        self._waiting: deque[Track] = deque()
-        self._reads: deque[tuple[Track, int]] = deque()
-        self._reads_in_flight = 0
-        self._loading = 0
 
-    def _submit(self, track: Track, kind: str, task_fn, *args, doc: int = -1, **kwargs) -> PrefectFuture:
-        future = task_fn.submit(*args, **kwargs)
-        self._tags[id(future)] = (track, kind, doc, future)
-        future.add_done_callback(self._done.put)
-        return future
+@task(name="verify", cache_policy=NO_CACHE, persist_result=False, task_run_name="verify {item.submission_id}")
+def verify_item_task(item: Item, how: Judging) -> bl.Outcome | None:
+    """Claim one pending submission, verify and record it; None when another run holds its claim.
 
-    def _start_more(self, claim) -> None:
-        """Keep about one round of OCR work queued ahead: claim and load the next submissions."""
-        while self._waiting and len(self._reads) < self.ocr_slots and self._loading < self.ocr_slots:
-            chunk = [self._waiting.popleft() for _ in range(min(self.ocr_slots, len(self._waiting)))]
-            if claim is not None:
-                try:
-                    won = {i.key for i in claim([t.item for t in chunk])}
-                except Exception as e:  # noqa: BLE001 - recorded as these items' failure; the batch goes on
-                    for t in chunk:
-                        t.error = e
-                        self.started.append(t)
-                    continue
-                chunk = [t for t in chunk if t.item.key in won]
-            for t in chunk:
-                self.started.append(t)
-                self._loading += 1
-                self._submit(t, "load", load_submission_task, t.path, t.item.content_hash if t.item else None)
-
-    def run(self, tracks: list[Track], claim=None) -> list[Track]:
-        """Verify `tracks`; returns those started (all of them, or those `claim` granted)."""
-        logger = get_run_logger()
-        self._waiting.extend(tracks)
-        self._start_more(claim)
-        while self._tags:
-            track, kind, doc, future = self._tags.pop(id(self._done.get()))
-            future.wait()
-            state = future.state
-            if kind == "read":
-                self._reads_in_flight -= 1
-            elif kind == "load":
-                self._loading -= 1
-            if kind == "publish":
-                if not state.is_completed():
-                    logger.warning("artifact for %s not published: %s", track.path, state.message)
-            elif track.error is None:
-                if state.is_completed():
-                    self._advance(track, kind, doc, future)
-                else:
-                    track.error = _exception_of(state) or RuntimeError(f"{kind} ended {state.name}: {state.message}")
-            while self._reads_in_flight < self.ocr_slots and self._reads:
-                t, i = self._reads.popleft()
-                if t.error is None and t.loaded is not None:
-                    ref = t.loaded.submission.documents[i]
-                    self._submit(t, "read", read_document_task, t.loaded.base_dir, ref, t.loaded.doc_hashes[i],
-                                 self.reading_key, t.loaded.submission.id, doc=i)
-                    self._reads_in_flight += 1
-            self._start_more(claim)
-        return self.started
-
-    def _advance(self, t: Track, kind: str, doc: int, future: PrefectFuture) -> None:
-        if kind == "load":
-            t.loaded = future.result()
-            n = len(t.loaded.submission.documents)
-            t.works, t.left = [None] * n, n
-            if n == 0:
-                self._submit(t, "verdict", verdict_task, t.loaded.submission, [], self.today, t.loaded.base_dir,
-                             t.loaded.image_hashes)
-            self._reads.extend((t, i) for i in range(n))
-        elif kind == "read":
-            self._submit(t, "extract", extract_task, future, t.loaded.base_dir, t.loaded.submission.documents[doc],
-                         t.loaded.submission.id, t.loaded.doc_hashes[doc], doc=doc)
-        elif kind == "extract":
-            t.works[doc] = future
-            t.left -= 1
-            if t.left == 0:
-                self._submit(t, "verdict", verdict_task, t.loaded.submission, list(t.works), self.today,
-                             t.loaded.base_dir, t.loaded.image_hashes)
-        elif kind == "verdict":
-            t.verdict = future.result()
-            if self.store and t.item is not None:
-                self._submit(t, "record", record_verdict_task, self.store, t.item, future, self.versions,
-                             self.owner, t.loaded)
-            else:
-                self._publish(t, future)
-        elif kind == "record":
-            t.stored = future.result()
-            if t.stored:
-                self._publish(t, future)
-
-    def _publish(self, t: Track, upstream: PrefectFuture) -> None:
-        folder = t.item.folder if t.item else str(Path(t.path).parent)
-        self._submit(t, "publish", publish_verdict_task, t.verdict, folder, t.loaded.content_hash,
-                     wait_for=[upstream])
+    The claim is taken just before the work starts, so runs sharing an inbox split it between them
+    and a killed run leaves only the submissions it was working on to be taken over."""
+    if not claim_task(how.store, [item], how.owner):
+        return None
+    verdict, stored = verify_one(str(Path(item.folder) / bl.SUBMISSION_FILE), item, how)
+    return bl.Outcome(item.submission_id, item.content_hash, item.folder,
+                      verdict.decision if stored else "duplicate", reasons=bl.reason_codes(verdict))
 
 
 def describe(exc: BaseException) -> str:
@@ -388,7 +313,8 @@ def task_runner(kind: str, concurrency: int, dask_address: str | None = None):
             return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": concurrency, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
-    return ThreadPoolTaskRunner(max_workers=concurrency + 2)  # + cheap tasks beside the OCR slots
+    # One thread per submission in flight: its tasks run one after another inside it (nested task runs).
+    return ThreadPoolTaskRunner(max_workers=concurrency)
 
 
 # --- flows -----------------------------------------------------------------------------------
@@ -402,75 +328,115 @@ def verify_submission(submission_path: str, today: dt.date | None = None, store:
         path = Path(submission_path)
         fp = bl.fingerprint(path.parent, path.name)
         item = Item(fp.submission_id, fp.content_hash, str(path.parent))
-    run = GraphRun(today=bl.today_or(today), reading_key=bl.reading_key(engine, settings),
-                   ocr_slots=bl.backlog_settings().backlog_concurrency, store=store,
-                   versions=bl.versions(engine, settings, _rules()), owner=current_owner())
-    (track,) = run.run([Track(path=str(submission_path), item=item)])
-    if track.error is not None:
-        raise track.error
-    return track.verdict.model_dump(mode="json")
+    how = Judging(bl.today_or(today), bl.reading_key(engine, settings), store,
+                  bl.versions(engine, settings, _rules()), current_owner())
+    verdict, _ = verify_one(str(submission_path), item, how)
+    return verdict.model_dump(mode="json")
 
 
-@flow(name="backlog-batch", flow_run_name="batch {number}", log_prints=True)
+def _settle(items: list[Item], how: Judging) -> Iterator[tuple[Item, bl.Outcome | None, BaseException | None]]:
+    """Verify `items` on the flow's task runner (its bound: `--workers` at once); yields each item
+    as its task ends: (item, outcome or None when another run holds it, the exception it raised)."""
+    futures = verify_item_task.map(items, unmapped(how))
+    item_of = {id(f): item for f, item in zip(futures, items, strict=True)}
+    for future in as_completed(futures):
+        future.wait()  # done in the runner is not yet the final state read back
+        state = future.state
+        if state.is_completed():
+            yield item_of[id(future)], future.result(), None
+        else:
+            yield item_of[id(future)], None, _exception_of(state) or RuntimeError(
+                f"ended {state.name}: {state.message}")
+
+
+@flow(name="backlog-batch", flow_run_name="batch {number} of {of}", log_prints=True)
 def backlog_batch(items: list[Item], store: str, today: dt.date, owner: str, number: int = 1,
-                  ocr_slots: int = 1) -> list[bl.Outcome]:
-    """Claim (a few at a time), verify, and record every verdict or failure of a batch."""
+                  of: int = 1) -> list[bl.Outcome]:
+    """Claim (each just before its work), verify, and record every verdict or failure of a batch."""
     logger = get_run_logger()
     engine, settings = _engine(), get_settings()
+    how = Judging(today, bl.reading_key(engine, settings), store, bl.versions(engine, settings, _rules()), owner)
+    progress = pg.current_progress(len(items))
     outcomes: list[bl.Outcome] = []
     todo = list(items)
     for rescan in range(RESCANS + 1):
-        run = GraphRun(today=today, reading_key=bl.reading_key(engine, settings), ocr_slots=ocr_slots, store=store,
-                       versions=bl.versions(engine, settings, _rules()), owner=owner)
+        again: list[Item] = []
+        taken = 0
         try:
-            tracks = run.run([Track(path=str(Path(i.folder) / bl.SUBMISSION_FILE), item=i) for i in todo],
-                             claim=lambda chunk: claim_task(store, chunk, owner))
+            for item, outcome, error in _settle(todo, how):
+                if error is None:
+                    if outcome is None:
+                        taken += 1
+                    else:
+                        outcomes.append(outcome)
+                    progress.add(outcome.status if outcome else "taken")
+                    continue
+                message = describe(error)
+                if isinstance(error, ContentChanged):
+                    # Nothing is judged on a mix: this content's claim is dropped (the content is gone)
+                    # and the folder's new content is picked up as a new item.
+                    logger.info("%s (%s): %s", visible(item.submission_id), visible(Path(item.folder).name), message)
+                    open_store(store).forget(owner, item.key)
+                    outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "changed",
+                                               error=message))
+                    new = _picked_up_again(store, item.folder, owner, outcomes) if rescan < RESCANS else None
+                    if new is not None and new.key != item.key:
+                        again.append(new)
+                        progress.grow(1)
+                    progress.add("changed")
+                    continue
+                permanent = isinstance(error, SubmissionError)
+                logger.warning("%s (%s) failed: %s", visible(item.submission_id), visible(Path(item.folder).name),
+                               message)
+                record_failure_task(store, item, message, owner, permanent)
+                outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed",
+                                           error=message, permanent=permanent))
+                progress.add("failed")
         except BaseException as e:
-            # Interrupted: hand back what was not finished (a later run retries it), then re-raise.
-            unfinished = [t.item.key for t in run.started if t.error is None and t.stored is None]
-            open_store(store).release(owner, unfinished, f"run interrupted: {type(e).__name__}: {visible(e)}")
+            # Interrupted: hand back the claims this run holds and did not finish (a later run
+            # retries them), then re-raise.
+            st = open_store(store)
+            mine = [k for k, c in st.claims([i.key for i in todo]).items() if c.state == RUNNING and c.owner == owner]
+            st.release(owner, mine, f"run interrupted: {type(e).__name__}: {visible(e)}")
             raise
-        if len(tracks) < len(todo):
-            logger.info("%d of %d taken by another run meanwhile", len(todo) - len(tracks), len(todo))
-        todo = []
-        for t in tracks:
-            item = t.item
-            if t.error is None:
-                outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder,
-                                           t.verdict.decision if t.stored else "duplicate",
-                                           reasons=[r.code for r in t.verdict.reasons]))
-                continue
-            message = describe(t.error)
-            if isinstance(t.error, ContentChanged):
-                # Nothing is judged on a mix: this content's claim is dropped (the content is gone)
-                # and the folder's new content is picked up as a new item.
-                logger.info("%s (%s): %s", visible(item.submission_id), visible(Path(item.folder).name), message)
-                open_store(store).forget(owner, item.key)
-                outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "changed",
-                                           error=message))
-                new = _picked_up_again(store, item.folder, owner, outcomes) if rescan < RESCANS else None
-                if new is not None and new.key != item.key:
-                    todo.append(new)
-                continue
-            permanent = isinstance(t.error, SubmissionError)
-            logger.warning("%s (%s) failed: %s", visible(item.submission_id), visible(Path(item.folder).name),
-                           message)
-            record_failure_task(store, item, message, owner, permanent)
-            outcomes.append(bl.Outcome(item.submission_id, item.content_hash, item.folder, "failed",
-                                       error=message, permanent=permanent))
+        if taken:
+            logger.info("%d of %d taken by another run meanwhile", taken, len(todo))
+        todo = again
         if not todo:
             break
-    if outcomes:
-        create_table_artifact([o.row() for o in outcomes], key="backlog-batch",
-                              description=f"batch {number}: {len(outcomes)} submission(s)")
+    if outcomes:  # on this batch run's own page (no key: one batch never hides another)
+        create_table_artifact([o.row() for o in outcomes],
+                              description=f"batch {number} of {of}: {len(outcomes)} submission(s)")
     return outcomes
+
+
+class BacklogFailures(Exception):
+    """A backlog run recorded failures: the flow run ends Failed, with the run's summary attached."""
+
+    def __init__(self, summary: dict):
+        self.summary = summary
+        super().__init__(f"{len(summary['failed'])} submission(s) failed")
+
+
+def summary_of(state) -> dict:
+    """The summary dict of a finished `process_backlog` run (`return_state=True`), Completed or Failed
+    for recorded failures; raises the run's own exception when it stopped for another reason."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BacklogFailures):
+        return result.summary
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 @flow(name="process-backlog", log_prints=True)
 def process_backlog(inbox: str, store: str | None = None, today: dt.date | None = None,
                     batch_size: int | None = None, concurrency: int | None = None,
                     runner: str | None = None) -> dict:
-    """Verify, once, every submission under `inbox` whose current content has no verdict yet."""
+    """Verify, once, every submission under `inbox` whose current content has no verdict yet.
+
+    Ends Failed (with the summary attached: see `summary_of`) when a submission was recorded as
+    failed, after emitting the `zizhi.backlog.failed` event; the rest of the inbox is verified anyway."""
     logger = get_run_logger()
     s = bl.backlog_settings()
     store_url = store or s.store
@@ -488,6 +454,8 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
     skipped = len(items) - len(pending)
     logger.info("%d submission(s) in %s: %d to verify, %d already verified or in progress (store %r)",
                 len(items), inbox, len(pending), skipped, st)
+    progress = pg.Progress(total=len(pending))
+    token = pg.set_progress(progress)
 
     # Folders the scan could not use (unusable JSON, an unreadable file…) are recorded as failed
     # here, each on its own; only the others go to the batches.
@@ -498,6 +466,7 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
         logger.warning("%s (%s) failed: %s", visible(item.submission_id), visible(fp.folder.name), fp.error)
         if (outcome := _claim_and_fail(store_url, fp, owner)) is not None:
             outcomes.append(outcome)
+        progress.add(outcome.status if outcome else "taken")
     pending = [i for i in pending if i.key not in unusable]
     chunks = list(bl.batches(pending, batch_size))
     cluster = None
@@ -512,26 +481,41 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
         with bl.ClaimKeeper(st, owner, interval=max(1.0, s.backlog_lease_seconds / 4)):
             for number, chunk in enumerate(chunks, start=1):
                 batch = backlog_batch.with_options(task_runner=task_runner(runner, concurrency, dask_address))
-                outcomes += batch(chunk, store_url, today, owner, number, ocr_slots=concurrency)
+                outcomes += batch(chunk, store_url, today, owner, number, len(chunks))
     finally:
+        pg.reset_progress(token)
         if cluster is not None:
             cluster.close()
 
-    rows = bl.summary_rows(outcomes, skipped=skipped)
-    create_table_artifact(rows or [{"status": "nothing to do", "count": 0, "share": "", "examples": ""}],
-                          key="backlog-summary", description=f"backlog {inbox}: {len(outcomes)} verified this run")
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return {"inbox": str(inbox), "store": repr(st), "found": len(items), "skipped": skipped,
-            "processed": len(outcomes), "counts": counts, "batches": len(chunks),
-            "failed": [{"submission_id": o.submission_id, "folder": o.folder, "error": o.error}
-                       for o in outcomes if o.status == "failed"]}
+    summary = {"inbox": str(inbox), "store": repr(st), "found": len(items), "skipped": skipped,
+               "processed": len(outcomes), "counts": counts, "batches": len(chunks),
+               "failed": [{"submission_id": o.submission_id, "folder": o.folder, "error": o.error}
+                          for o in outcomes if o.status == "failed"]}
+    rows = bl.summary_rows(outcomes, skipped=skipped)
+    description = f"backlog {inbox}: {len(outcomes)} verified this run"
+    # On the run's own page, always; under the `backlog-summary` key only when the run did something,
+    # so an empty scheduled run never buries the last real summary.
+    create_table_artifact(rows or [{"status": "nothing to do", "count": 0, "share": "", "examples": ""}],
+                          description=description)
+    if outcomes:
+        create_table_artifact(rows, key="backlog-summary", description=description)
+    if summary["failed"]:
+        emit_event(event="zizhi.backlog.failed",
+                   resource={"prefect.resource.id": f"zizhi.inbox.{bl.artifact_key('inbox', str(inbox))}",
+                             "prefect.resource.name": str(inbox)},
+                   payload={"failed": len(summary["failed"]), "processed": len(outcomes),
+                            "submissions": [f["submission_id"] for f in summary["failed"]][:50]})
+        return Failed(message=f"{len(summary['failed'])} of {len(outcomes)} submission(s) failed "
+                              f"(zizhi verdicts --failures)", data=BacklogFailures(summary))
+    return summary
 
 
 @task(name="replay", cache_policy=NO_CACHE, persist_result=False)
 def replay_task(root: str, floors: str | None = None) -> dict:
-    from pipeline.replay import check_floors, load_floors, render, replay
+    from devtools.replay import check_floors, load_floors, render, replay
 
     report = replay(Path(root), engine=_engine())
     floors_path = Path(floors) if floors else Path(root) / "floors.yaml"
@@ -559,22 +543,44 @@ def replay_fixtures(root: str = "fixtures", floors: str | None = None) -> dict:
                                    "false_approves", "seconds_per_submission")}
 
 
-def deployments(inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
-                replay_dir: str | None = None, replay_cron: str | None = None) -> list:
-    """The served deployments: the backlog on a cron, the fixture replay nightly."""
+def _schedule(cron: str, timezone: str | None):
+    from prefect.schedules import Cron
+
+    return Cron(cron, timezone=timezone or bl.backlog_settings().schedule_timezone)
+
+
+def _deployment_specs(inbox: str, store: str | None, *, backlog_cron: str | None, replay_dir: str | None,
+                      replay_cron: str | None, timezone: str | None, concurrency_limit: int | None,
+                      scheduled: bool = True) -> list[dict]:
+    """The two deployments: the backlog on a cron, the fixture replay nightly; each with its schedule
+    (in `timezone`, default ZIZHI_SCHEDULE_TIMEZONE; none when not `scheduled`: runs on demand only)
+    and a concurrency limit (default ZIZHI_DEPLOYMENT_CONCURRENCY, 1)."""
     s = bl.backlog_settings()
+    limit = concurrency_limit or s.deployment_concurrency
     return [
-        process_backlog.to_deployment(name="backlog", cron=backlog_cron or s.backlog_cron,
-                                      parameters={"inbox": inbox, "store": store or s.store},
-                                      description="Verify every submission whose content has no verdict yet"),
-        replay_fixtures.to_deployment(name="replay-nightly", cron=replay_cron or s.replay_cron,
-                                      parameters={"root": str(replay_dir or s.replay_dir)},
-                                      description="Accuracy of the pipeline on the fixture submissions"),
+        {"flow": process_backlog, "name": "backlog", "concurrency_limit": limit,
+         "schedules": [_schedule(backlog_cron or s.backlog_cron, timezone)] if scheduled else [],
+         "parameters": {"inbox": inbox, "store": store or s.store},
+         "description": "Verify every submission whose content has no verdict yet"},
+        {"flow": replay_fixtures, "name": "replay-nightly", "concurrency_limit": 1,
+         "schedules": [_schedule(replay_cron or s.replay_cron, timezone)] if scheduled else [],
+         "parameters": {"root": str(replay_dir or s.replay_dir)},
+         "description": "Accuracy of the pipeline on the fixture submissions"},
     ]
 
 
+def deployments(inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
+                replay_dir: str | None = None, replay_cron: str | None = None, timezone: str | None = None,
+                concurrency_limit: int | None = None, scheduled: bool = True) -> list:
+    """The served deployments: the backlog on a cron, the fixture replay nightly."""
+    specs = _deployment_specs(inbox, store, backlog_cron=backlog_cron, replay_dir=replay_dir, replay_cron=replay_cron,
+                              timezone=timezone, concurrency_limit=concurrency_limit, scheduled=scheduled)
+    return [spec.pop("flow").to_deployment(**spec) for spec in specs]
+
+
 def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
-                   replay_dir: str | None = None, replay_cron: str | None = None) -> list[str]:
+                   replay_dir: str | None = None, replay_cron: str | None = None, timezone: str | None = None,
+                   concurrency_limit: int | None = None, scheduled: bool = True) -> list[str]:
     """Register the same two deployments in a process work pool (created if missing), for
     `prefect worker start --pool POOL` on any machine with this checkout at the same path."""
     from prefect.client.orchestration import get_client
@@ -586,16 +592,14 @@ def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_c
             client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
         except ObjectAlreadyExists:
             pass
-    s = bl.backlog_settings()
     source = str(Path(__file__).resolve().parent)
     ids = []
-    for fl, name, cron, params in (
-            (process_backlog, "backlog", backlog_cron or s.backlog_cron, {"inbox": inbox, "store": store or s.store}),
-            (replay_fixtures, "replay-nightly", replay_cron or s.replay_cron,
-             {"root": str(replay_dir or s.replay_dir)})):
+    for spec in _deployment_specs(inbox, store, backlog_cron=backlog_cron, replay_dir=replay_dir,
+                                  replay_cron=replay_cron, timezone=timezone, concurrency_limit=concurrency_limit,
+                                  scheduled=scheduled):
+        fl = spec.pop("flow")
         remote = fl.from_source(source=source, entrypoint=f"flows.py:{fl.fn.__name__}")
-        ids.append(str(remote.deploy(name=name, work_pool_name=pool, cron=cron, parameters=params,
-                                     print_next_steps=False)))
+        ids.append(str(remote.deploy(work_pool_name=pool, print_next_steps=False, **spec)))
     return ids
 
 

@@ -27,9 +27,9 @@ PASSWORD = "benchmark-password"
 
 
 def seed(url: str, count: int) -> None:
-    from pipeline import backlog as bl
+    from operations import backlog as bl
+    from operations.store import Key, Store, current_owner
     from pipeline.models import DocumentResult, Reason, Verdict
-    from pipeline.store import Key, Store, current_owner
 
     store = Store(url)
     folders = [p.parent for p in find_submissions(SUBMISSIONS)]
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from console.app import create_app
     from console.db import ConsoleStore
-    from pipeline.store import Store
+    from operations.store import Store
 
     tmp = tempfile.TemporaryDirectory(prefix="zizhi-bench-console-")
     url = args.store or f"sqlite:///{Path(tmp.name) / 'verdicts.db'}"

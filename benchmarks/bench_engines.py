@@ -65,15 +65,15 @@ def interpreter_for(module: str | None) -> str | None:
 
 
 def chosen_cases(root: Path, sample: int) -> list[Path]:
-    from pipeline.replay import find_cases
+    from devtools.replay import find_cases
 
     return evenly(find_cases(root), sample)
 
 
 def replay_cases(cases: list[Path], engine):
     """`zizhi replay`'s scoring over these fixture folders, with this engine."""
+    from devtools.replay import Expected, score_case, summarise
     from pipeline.errors import SubmissionError
-    from pipeline.replay import Expected, score_case, summarise
     from pipeline.runner import verify
 
     results = []

@@ -25,12 +25,12 @@ import pickle
 from collections import defaultdict
 from pathlib import Path
 
+from devtools.replay import Expected, check_floors, load_floors, render, score_case, summarise
 from pipeline.capture_flags import measure_page
 from pipeline.document import DocumentReading, interpret_document, read_document
 from pipeline.ingest import load_document, load_submission
 from pipeline.models import DocumentRef
 from pipeline.ocr.base import get_engine
-from pipeline.replay import Expected, check_floors, load_floors, render, score_case, summarise
 from pipeline.runner import assemble_verdict
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import get_settings
@@ -120,7 +120,7 @@ def run_fixtures(root: Path, cache: Path, engine, settings, rules, only: list[st
     approvals = {"expected": 0, "approved": 0}
     rows: list[dict] = []
     decisions: list[dict] = []
-    scored = []  # pipeline.replay scoring of the same verdicts: the replay's floors, from cached readings
+    scored = []  # devtools.replay scoring of the same verdicts: the replay's floors, from cached readings
     for exp_file in sorted(root.rglob("expected.json")):
         folder = exp_file.parent
         if only and folder.name not in only:

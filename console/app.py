@@ -52,9 +52,9 @@ from console.db import PAGE_SIZE, ConsoleStore, QueueFilter, Session
 from console.evidence import checks_to_look_at, crop_jpeg, failed_check_names, reason_views, visible
 from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
+from operations.store import Store
 from pipeline.models import REASON_CODES, Submission, Verdict
 from pipeline.settings import get_settings
-from pipeline.store import Store
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "zizhi_session"

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _store_url(args: argparse.Namespace) -> str:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     return args.store or backlog_settings().store
 
@@ -54,7 +54,7 @@ def open_console_store(url: str, *, must_exist: bool, audit_share: float = 0.02)
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from console.db import ConsoleStore, review_leases
-    from pipeline.store import Store, StoreError
+    from operations.store import Store, StoreError
 
     try:
         parsed = make_url(url)
@@ -79,7 +79,7 @@ def open_console_store(url: str, *, must_exist: bool, audit_share: float = 0.02)
         db = ConsoleStore(Store(url), audit_share=audit_share)
         with db.engine.begin() as conn:  # the console writes (sessions, leases, decisions): try now
             conn.execute(delete(review_leases).where(review_leases.c.verdict_id == -1))
-    except StoreError as e:  # the store's own one-line reason (pipeline/store.py)
+    except StoreError as e:  # the store's own one-line reason (operations/store.py)
         raise StoreUnavailable(f"cannot use the verdict store {shown}: {str(e).split(' is not usable: ')[-1]}") from None
     except (SQLAlchemyError, ImportError, ValueError, OSError) as e:
         reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

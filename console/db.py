@@ -52,8 +52,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from console.accounts import DUMMY_HASH, check_new_password, hash_password, needs_rehash, verify_password
+from operations.store import Store, metadata, utcnow, verdict_facts, verdicts
 from pipeline.models import REASON_CODES
-from pipeline.store import Store, metadata, utcnow, verdict_facts, verdicts
 
 reviewers = Table(
     "reviewers", metadata,

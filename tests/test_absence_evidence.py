@@ -13,12 +13,12 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from devtools.replay_real import category_for, document_decision
 from pipeline import geometry as geo
 from pipeline.checks import evaluate
 from pipeline.document import DocumentReading, interpret_document
 from pipeline.models import DocumentRef, Product, Shop, Submission
 from pipeline.preprocess import PageLine, PageReading
-from pipeline.replay_real import category_for, document_decision
 from pipeline.settings import get_settings
 from rules import load_rules
 

@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-from pipeline import backlog as bl
-from pipeline.cli import main
+from operations import backlog as bl
+from operations.store import Store, current_owner
 from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
 from pipeline.settings import Settings
-from pipeline.store import Store, current_owner
 from tests.conftest import ROOT, SUBMISSIONS
+from zizhi.cli import main
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_summary_rows():
 
 def test_claim_keeper_heartbeats(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'v.db'}")
-    from pipeline.store import Item, claims, utcnow
+    from operations.store import Item, claims, utcnow
 
     store.claim([Item("A", "h")], owner=current_owner(), lease_seconds=60, max_attempts=3)
     with store.engine.begin() as conn:
@@ -153,7 +153,7 @@ def test_claim_keeper_heartbeats(tmp_path):
 # --- operator CLI, without Prefect -----------------------------------------------------------
 
 def test_verify_never_imports_prefect():
-    code = ("import sys; from pipeline.cli import build_parser; build_parser(); "
+    code = ("import sys; from zizhi.cli import build_parser; build_parser(); "
             "sys.exit(1 if [m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')] else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT).returncode == 0
 
@@ -166,7 +166,7 @@ def test_backlog_run_refuses_a_missing_inbox(tmp_path, capsys):
 def test_verdicts_lists_the_store(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'v.db'}"
     store = Store(url)
-    from pipeline.store import Item
+    from operations.store import Item
 
     a, b = Item("SUB-A", "a" * 64, "/inbox/a"), Item("SUB-B", "b" * 64, "/inbox/b")
     store.claim([a, b], owner=current_owner(), lease_seconds=60, max_attempts=3)
@@ -175,19 +175,97 @@ def test_verdicts_lists_the_store(tmp_path, capsys):
                          versions={}, owner=current_owner(), folder=a.folder)
     store.record_failure(b.key, "document not found: docs/x.jpg", owner=current_owner(), permanent=True)
     assert main(["verdicts", "--store", url]) == 0
-    out = capsys.readouterr().out
-    assert "SUB-A" in out and "review" in out and "AUTHENTICITY_FLAG" in out and "SUB-B" not in out
+    out, err = capsys.readouterr()
+    header, line = out.splitlines()
+    assert header.split()[:5] == ["stored", "(UTC)", "submission", "decision", "reasons"]
+    assert "SUB-A" in line and "review" in line and "AUTHENTICITY_FLAG" in line and "SUB-B" not in out
+    assert err == "1 failed submission(s) not listed: `zizhi verdicts --failures`\n"
     assert main(["verdicts", "--store", url, "--json"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert json.loads(line)["verdict"]["reasons"][0]["code"] == "AUTHENTICITY_FLAG"
     assert main(["verdicts", "--store", url, "--failures"]) == 0
-    out = capsys.readouterr().out
-    assert "SUB-B" in out and "document not found" in out and "permanent" in out
-    assert main(["verdicts", "--store", url, "--submission", "SUB-X"]) == 0
-    assert capsys.readouterr().out == ""
+    header, line = capsys.readouterr().out.splitlines()
+    assert header.startswith("failed (UTC)")
+    assert "SUB-B" in line and "document not found" in line and "permanent" in line
+    assert main(["verdicts", "--store", url, "--submission", "SUB-X"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == "no verdicts for submission SUB-X\nzizhi: unknown submission id: SUB-X\n"
+    # a submission that only failed: pointed to its failure, not called unknown
+    assert main(["verdicts", "--store", url, "--submission", "SUB-B"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "--failures" in err and "unknown" not in err
+
+
+def test_reason_codes_are_listed_once_each_in_the_verdicts_order(tmp_path, capsys):
+    from operations.backlog import reason_codes
+    from operations.store import Item
+
+    v = sample_verdict()
+    reasons = [*v.reasons, v.reasons[0].model_copy(update={"code": "NAME_MISMATCH"}), v.reasons[0]]
+    v = v.model_copy(update={"submission_id": "SUB-R", "reasons": reasons})
+    first = v.reasons[0].code
+    assert reason_codes(v) == [first, "NAME_MISMATCH"] if first != "NAME_MISMATCH" else [first]
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    store, item = Store(url), Item("SUB-R", "r" * 64, "/inbox/r")
+    store.record_verdict(item.key, verdict_json=v.model_dump_json(), decision=v.decision, checked_on=v.checked_on,
+                         versions={}, owner=current_owner(), folder=item.folder)
+    assert main(["verdicts", "--store", url]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert ",".join(reason_codes(v)) in line.split()
+
+
+def test_every_command_says_what_it_does_and_its_defaults():
+    import argparse
+
+    from zizhi.cli import build_parser
+
+    def commands(parser, path):
+        yield path, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    yield from commands(child, f"{path} {name}")
+
+    missing = []
+    for path, parser in commands(build_parser(), "zizhi"):
+        if not parser.description:
+            missing.append(f"{path}: no description")
+        for a in parser._actions:
+            if isinstance(a, argparse._HelpAction | argparse._SubParsersAction) or a.nargs == 0 or a.required:
+                continue  # flags, required arguments: nothing to default
+            if "default" not in (a.help or ""):
+                missing.append(f"{path} {'/'.join(a.option_strings) or a.dest}: help names no default")
+    assert not missing, "\n".join(missing)
 
 
 def test_flows_serve_needs_an_inbox(capsys, monkeypatch):
     monkeypatch.delenv("ZIZHI_BACKLOG_INBOX", raising=False)
     assert main(["flows", "serve"]) == 2
     assert "--inbox" in capsys.readouterr().err
+
+
+# --- issue 15: one progress line ------------------------------------------------------------------
+
+def test_progress_line_counts_rate_and_eta():
+    import io
+
+    from operations.progress import Progress, ProgressPrinter
+    from operations.progress import log as progress_log
+
+    p = Progress(total=4, started=100.0)
+    assert p.line(now=100.0) == "0/4 done · approve 0 · reject 0 · review 0 · failed 0 · 0.0/min · ETA -"
+    p.done, p.counts["approve"], p.counts["failed"] = 2, 1, 1
+    assert p.line(now=160.0) == "2/4 done · approve 1 · reject 0 · review 0 · failed 1 · 2.0/min · ETA 1m00s"
+
+    log = io.StringIO()  # not a terminal: plain lines, at most one per interval, and always the last
+    printer = ProgressPrinter(log, interval=3600)
+    progress_log.addHandler(printer)
+    try:
+        run = Progress(total=3)
+        for status in ("review", "reject", "failed"):
+            run.add(status)
+    finally:
+        progress_log.removeHandler(printer)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("1/3 done") and lines[1].startswith("3/3 done")
+    assert lines[1].endswith("finished") and "failed 1" in lines[1]

@@ -12,8 +12,8 @@ import cv2
 import pytest
 from stdnum.cn import uscc
 
-from pipeline.cli import main
 from tests.conftest import ROOT, text_page, write_submission
+from zizhi.cli import main
 
 COMPANY = "杭州鲜果时光食品有限公司"
 # structurally valid (GB 11714 organisation code included), unlike SPEC's made-up example

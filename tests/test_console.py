@@ -19,11 +19,11 @@ from console.accounts import hash_password, needs_rehash, verify_password
 from console.app import create_app
 from console.db import ConsoleStore, QueueFilter
 from console.settings import ConsoleSettings
-from pipeline import backlog as bl
-from pipeline.cli import main
+from operations import backlog as bl
+from operations.store import Key, Store, SubmissionCopy, current_owner
 from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
-from pipeline.store import Key, Store, SubmissionCopy, current_owner
 from tests.conftest import text_page
+from zizhi.cli import main
 
 PASSWORD = "correct horse battery"
 COMPANY = "杭州鲜果时光食品有限公司"

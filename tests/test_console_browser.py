@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline import backlog as bl
+from operations import backlog as bl
+from operations.store import Store, current_owner
 from pipeline.runner import verify
-from pipeline.store import Store, current_owner
 from tests.conftest import ROOT, SUBMISSIONS, text_page, write_submission
 from tests.test_cli import CODE, COMPANY, licence_lines
 from tests.test_console import FAILED, _page_png, _record

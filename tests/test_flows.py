@@ -17,8 +17,8 @@ import time
 
 import pytest
 
+from operations.store import DONE, Key, Store
 from pipeline.ocr.base import OcrEngine
-from pipeline.store import DONE, Key, Store
 from tests.conftest import ROOT, SUBMISSIONS
 
 TODAY = dt.date(2026, 11, 27)
@@ -91,6 +91,17 @@ def make_inbox(root, names=("demo", "general-expired"), broken=True):
     return box
 
 
+def backlog(*args, **kwargs) -> dict:
+    """`process_backlog` as an operator sees it: its summary, and a Failed run exactly when a
+    submission was recorded as failed."""
+    from flows import process_backlog, summary_of
+
+    state = process_backlog(*args, return_state=True, **kwargs)
+    summary = summary_of(state)
+    assert state.is_failed() == bool(summary["failed"]), (state, summary["failed"])
+    return summary
+
+
 def artifacts(key: str):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -99,13 +110,20 @@ def artifacts(key: str):
         return client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
 
 
-def test_backlog_one_verdict_each_broken_recorded_rerun_adds_none(tmp_path, prefect_api, results_dir, blind):
-    from flows import process_backlog
+def test_backlog_one_verdict_each_broken_recorded_rerun_adds_none(tmp_path, prefect_api, results_dir, blind,
+                                                                  monkeypatch):
+    import flows
 
+    events = []
+    monkeypatch.setattr(flows, "emit_event", lambda **k: events.append(k))
     inbox = make_inbox(tmp_path)
     url = f"sqlite:///{tmp_path / 'v.db'}"
-    summary = process_backlog(str(inbox), store=url, today=TODAY, batch_size=2, concurrency=2)
+    summary = backlog(str(inbox), store=url, today=TODAY, batch_size=2, concurrency=2)
     assert (summary["found"], summary["processed"], summary["batches"]) == (4, 4, 2)
+    # the run ended Failed (checked by `backlog`) and said so with an event an automation can match
+    (event,) = events
+    assert event["event"] == "zizhi.backlog.failed" and event["payload"]["failed"] == 2
+    assert sorted(event["payload"]["submissions"]) == ["SUB-MISSING", "folder:bad-json"]
     assert summary["counts"].pop("failed") == 2
     assert sum(summary["counts"].values()) == 2 and set(summary["counts"]) <= {"reject", "review"}
 
@@ -123,9 +141,12 @@ def test_backlog_one_verdict_each_broken_recorded_rerun_adds_none(tmp_path, pref
                                                ("document", "docs/business_licence.jpg")]
     assert store.file_bytes(kept[1].sha256) == (inbox / "demo" / "docs" / "business_licence.jpg").read_bytes()
 
-    again = process_backlog(str(inbox), store=url, today=TODAY)
+    summaries = artifacts("backlog-summary")
+    again = backlog(str(inbox), store=url, today=TODAY)
     assert (again["found"], again["skipped"], again["processed"]) == (4, 4, 0)
-    assert len(store.verdicts()) == 2
+    assert len(store.verdicts()) == 2 and len(events) == 1
+    # a run with nothing to do does not bury the last real summary under its key
+    assert len(artifacts("backlog-summary")) == len(summaries)
 
     # Reviewers see each verdict (markdown, keyed by submission id) and each run's summary table.
     (md,) = [a for a in artifacts("verdict-sub-fx-001") if a.type == "markdown"][-1:]
@@ -193,26 +214,30 @@ def test_run_killed_midway_then_rerun_gives_exactly_one_verdict_each(tmp_path, p
     url = f"sqlite:///{tmp_path / 'v.db'}"
     env = {**os.environ, "PREFECT_API_URL": prefect_api, "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "res"),
            "ZIZHI_STORE": url, "ZIZHI_BACKLOG_CONCURRENCY": "1"}
-    cmd = [sys.executable, "-m", "pipeline.cli", "backlog", "run", "--inbox", str(inbox), "--today",
+    cmd = [sys.executable, "-m", "zizhi", "backlog", "run", "--inbox", str(inbox), "--today",
            TODAY.isoformat(), "--batch-size", "3"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.monotonic() + 150
+    # A claim is taken just before its submission's work: wait for a verdict and the next claim.
+    # Generous deadline: on a loaded 2-core machine the run's start alone can take a minute.
+    start = time.monotonic()
     try:
-        while time.monotonic() < deadline and proc.poll() is None:
+        while time.monotonic() < start + 300 and proc.poll() is None:
             done, running = _store_state(url)
             if done >= 1 and running >= 1:
                 break
             time.sleep(0.05)
     finally:
+        exited = proc.poll()
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     done, running = _store_state(url)
-    assert 1 <= done < len(names) and running >= 1, "the run was not caught midway"
+    assert 1 <= done < len(names) and running >= 1, \
+        f"the run was not caught midway: {done} verdicts, {running} running claims, exit {exited}, " \
+        f"{time.monotonic() - start:.0f} s"
 
-    from flows import process_backlog
 
-    summary = process_backlog(str(inbox), store=url, today=TODAY, batch_size=3)
+    summary = backlog(str(inbox), store=url, today=TODAY, batch_size=3)
     assert summary["processed"] == len(names) - done  # only the rest, including the killed one's claims
     store = Store(url)
     ids = [v.submission_id for v in store.verdicts()]
@@ -236,7 +261,7 @@ def test_a_crash_in_the_pipeline_is_recorded_retryable_and_the_rest_finish(tmp_p
     monkeypatch.setattr(flows, "assemble_verdict", assemble_verdict)
     inbox = make_inbox(tmp_path, broken=False)
     url = f"sqlite:///{tmp_path / 'v.db'}"
-    summary = flows.process_backlog(str(inbox), store=url, today=TODAY)
+    summary = backlog(str(inbox), store=url, today=TODAY)
     assert summary["failed"] == [{"submission_id": "SUB-FX-016", "folder": str(inbox / "general-expired"),
                                   "error": "RuntimeError: boom"}]
     store = Store(url)
@@ -245,7 +270,7 @@ def test_a_crash_in_the_pipeline_is_recorded_retryable_and_the_rest_finish(tmp_p
     assert [v.submission_id for v in store.verdicts()] == ["SUB-FX-001"]
 
     monkeypatch.setattr(flows, "assemble_verdict", real)  # fixed: the next run retries it, and only it
-    again = flows.process_backlog(str(inbox), store=url, today=TODAY)
+    again = backlog(str(inbox), store=url, today=TODAY)
     assert again["processed"] == 1 and not again["failed"]
     assert sorted(v.submission_id for v in store.verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
     assert store.claims()[Key(failure.submission_id, failure.content_hash)].attempts == 2
@@ -255,13 +280,12 @@ def test_a_crash_in_the_pipeline_is_recorded_retryable_and_the_rest_finish(tmp_p
 def test_dask_runner_two_worker_processes(tmp_path, prefect_api, monkeypatch):
     """prefect-dask LocalCluster: workers are processes, so they get the API URL from the environment."""
     pytest.importorskip("prefect_dask")
-    from flows import process_backlog
 
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     monkeypatch.setenv("PREFECT_LOCAL_STORAGE_PATH", str(tmp_path / "res"))
     inbox = make_inbox(tmp_path, names=("demo", "general-expired"), broken=False)
     url = f"sqlite:///{tmp_path / 'v.db'}"
-    summary = process_backlog(str(inbox), store=url, today=TODAY, concurrency=2, runner="dask")
+    summary = backlog(str(inbox), store=url, today=TODAY, concurrency=2, runner="dask")
     assert "failed" not in summary["counts"] and sum(summary["counts"].values()) == 2
     assert sorted(v.submission_id for v in Store(url).verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
 
@@ -274,6 +298,13 @@ def test_served_deployments_carry_their_schedules(tmp_path, monkeypatch):
     assert (backlog.name, backlog.parameters) == ("backlog", {"inbox": str(tmp_path), "store": "sqlite:///x.db"})
     assert backlog.schedules[0].schedule.cron == "*/5 * * * *"
     assert replay.name == "replay-nightly" and replay.schedules[0].schedule.cron == "0 3 * * *"
+    # a slow run never overlaps the next scheduled one; crons are read in Beijing time unless told
+    assert backlog.concurrency_limit == 1 and replay.concurrency_limit == 1
+    assert {d.schedules[0].schedule.timezone for d in (backlog, replay)} == {"Asia/Shanghai"}
+    monkeypatch.setenv("ZIZHI_SCHEDULE_TIMEZONE", "Europe/Paris")
+    (backlog, _) = deployments(str(tmp_path), concurrency_limit=2)
+    assert backlog.schedules[0].schedule.timezone == "Europe/Paris" and backlog.concurrency_limit == 2
+    assert deployments(str(tmp_path), scheduled=False)[0].schedules == []
 
 
 @pytest.mark.ocr
@@ -309,12 +340,11 @@ def _poison_inbox(root):
 
 def test_poison_submissions_are_recorded_failed_and_every_good_one_verified_on_every_run(
         tmp_path, prefect_api, results_dir, blind, capsys):
-    from flows import process_backlog
-    from pipeline.cli import main
+    from zizhi.cli import main
 
     inbox = _poison_inbox(tmp_path)
     url = f"sqlite:///{tmp_path / 'v.db'}"
-    first = process_backlog(str(inbox), store=url, today=TODAY)
+    first = backlog(str(inbox), store=url, today=TODAY)
     assert first["found"] == 5 and first["counts"]["failed"] == 3
     store = Store(url)
     assert sorted(v.submission_id for v in store.verdicts()) == ["SUB-FX-001", "SUB-FX-016"]
@@ -326,17 +356,17 @@ def test_poison_submissions_are_recorded_failed_and_every_good_one_verified_on_e
     assert all(c.permanent for c in failures.values())
 
     for _ in range(2):  # and again: nothing new, nothing dies
-        again = process_backlog(str(inbox), store=url, today=TODAY)
+        again = backlog(str(inbox), store=url, today=TODAY)
         assert (again["found"], again["skipped"], again["processed"]) == (5, 5, 0)
     # a new good submission beside them is verified as usual
     shutil.copytree(SUBMISSIONS / "general-approve-scan", inbox / "zz-new")
-    later = process_backlog(str(inbox), store=url, today=TODAY)
+    later = backlog(str(inbox), store=url, today=TODAY)
     assert later["processed"] == 1 and "failed" not in later["counts"]
     assert len(store.verdicts()) == 3 and len(store.failures()) == 3
 
     capsys.readouterr()
     assert main(["verdicts", "--store", url, "--failures"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out.splitlines()[1:]  # after the header row
     assert len(out) == 3 and any("levels deep" in line for line in out) and any("surrogate" in line for line in out)
 
 
@@ -353,7 +383,7 @@ def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
     import hashlib
 
     import flows
-    from pipeline import backlog as bl
+    from operations import backlog as bl
 
     inbox = make_inbox(tmp_path, names=("demo",), broken=False)
     licence = inbox / "demo" / "docs" / "business_licence.jpg"
@@ -393,7 +423,7 @@ def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
         monkeypatch.setattr(bl, "copy_verified", lambda *a, **k: [swap_once(), real_copy(*a, **k)][1])
 
     url = f"sqlite:///{tmp_path / 'v.db'}"
-    summary = flows.process_backlog(str(inbox), store=url, today=TODAY)
+    summary = backlog(str(inbox), store=url, today=TODAY)
     assert swapped
     after = bl.fingerprint(inbox / "demo")
     store = Store(url)
@@ -406,7 +436,7 @@ def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
         assert judged == [sha_mine] and set(stored) == {before.content_hash}
         kept = {f.role: f.sha256 for f in store.stored_files(stored[before.content_hash].id)}
         assert kept == {"submission": hashlib.sha256((inbox / "demo" / "submission.json").read_bytes()).hexdigest()}
-        again = flows.process_backlog(str(inbox), store=url, today=TODAY)  # the new content is new work
+        again = backlog(str(inbox), store=url, today=TODAY)  # the new content is new work
         assert again["processed"] == 1
     else:
         # never judged on a mix: the old content's claim is dropped, the new content verified as itself
@@ -425,16 +455,33 @@ def test_a_licence_swapped_mid_run_is_judged_and_cached_only_as_the_bytes_read(
     shutil.copytree(SUBMISSIONS / "demo", later)
     (later / "submission.json").write_text((later / "submission.json").read_text(encoding="utf-8").replace(
         "SUB-FX-001", "SUB-LATER"), encoding="utf-8")
-    flows.process_backlog(str(inbox), store=url, today=TODAY)
+    backlog(str(inbox), store=url, today=TODAY)
     assert judged == [sha_mine]
     assert all(expected == got for expected, got in reads)
+
+
+def test_backlog_run_exits_1_on_failures_with_one_progress_line_not_task_logs(tmp_path, prefect_api, results_dir,
+                                                                             blind, capfd, monkeypatch):
+    from zizhi.cli import main
+
+    inbox = make_inbox(tmp_path)
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    capfd.readouterr()
+    assert main(["backlog", "run", "--inbox", str(inbox), "--store", url]) == 1
+    out, err = capfd.readouterr()
+    assert "verified now (failed 2," in out and out.count("  failed ") == 2
+    progress = [line for line in err.splitlines() if " done · approve " in line]
+    assert progress and progress[-1].startswith("4/4 done") and "failed 2" in progress[-1]
+    assert "Task run '" not in err  # task logs stay in the Prefect UI
+    assert main(["backlog", "run", "--inbox", str(inbox), "--store", url]) == 0  # nothing new, nothing failed
 
 
 def test_a_store_that_fails_mid_run_stops_it_with_one_line(tmp_path, prefect_api, results_dir, blind, capfd,
                                                            monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from pipeline.cli import main
+    from zizhi.cli import main
 
     def full(*a, **k):
         raise OperationalError("INSERT INTO verdicts", {}, Exception("database or disk is full"))
@@ -452,3 +499,17 @@ def test_a_store_that_fails_mid_run_stops_it_with_one_line(tmp_path, prefect_api
     assert err.strip().splitlines()[-1] == (f"zizhi: backlog run stopped: verdict store {url} is not usable: "
                                             "database or disk is full")
     assert "Traceback" not in err
+
+
+def test_the_documented_automation_is_one_prefect_accepts():
+    """docs/operations.md's example automation on `zizhi.backlog.failed`, as `prefect automation
+    create --from-file` would read it."""
+    import re
+
+    import yaml
+    from prefect.events.schemas.automations import AutomationCore
+
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    (automation,) = yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.DOTALL).group(1))["automations"]
+    trigger = AutomationCore.model_validate(automation).trigger
+    assert trigger.expect == {"zizhi.backlog.failed"}

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.cli import main, render_verdict
+from pipeline.cli import render_verdict
 from pipeline.display import is_plain_text, visible
 from pipeline.errors import SubmissionError
 from pipeline.ingest import MAX_JSON_DEPTH, json_depth, parse_submission_json, submission_from_bytes
 from pipeline.models import Check, DocumentResult, FieldValue, Reason, Verdict
 from tests.conftest import text_page, write_submission
 from tests.test_flows import BlindEngine
+from zizhi.cli import main
 
 GOOD = {"id": "SUB-1", "shop": {"name": "店", "company": "杭州鲜果时光食品有限公司"},
         "product": {"title": "t", "category": "general"}, "documents": []}
@@ -224,7 +225,7 @@ def test_tiff_pages_beyond_the_cap_send_the_verdict_to_review(tmp_path, engine):
 # --- operators' store mistakes ----------------------------------------------------------------
 
 def _store_cases(tmp_path):
-    from pipeline.store import Store
+    from operations.store import Store
 
     Store(f"sqlite:///{tmp_path / 'good.db'}").close()
     (tmp_path / "corrupt.db").write_bytes(b"this is not an SQLite file at all, it is text " * 20)
@@ -264,13 +265,13 @@ def test_verdicts_of_a_missing_store_is_an_error_not_a_new_store(tmp_path, capsy
 def test_verdicts_reads_a_read_only_store(tmp_path, capsys):
     url = _store_cases(tmp_path)["read-only"][0]
     code, out, err = run(["verdicts", "--store", url], capsys)
-    assert (code, out, err) == (0, "", "")
+    assert (code, out, err) == (0, "", "no verdicts\n")
 
 
 def test_a_full_store_is_told_before_the_run(tmp_path, capsys, monkeypatch):
     from sqlalchemy import event
 
-    import pipeline.store as store_module
+    import operations.store as store_module
 
     url = f"sqlite:///{tmp_path / 'full.db'}"
     store_module.Store(url).close()
@@ -289,14 +290,14 @@ def test_a_full_store_is_told_before_the_run(tmp_path, capsys, monkeypatch):
 
 
 def test_verdicts_shows_failures_and_ids_escaped(tmp_path, capsys):
-    from pipeline.store import Key, Store
+    from operations.store import Key, Store
 
     url = f"sqlite:///{tmp_path / 'v.db'}"
     store = Store(url)
     store.record_failure(Key("folder:bad\\x00", "h" * 64), "submission file is not valid JSON\nFAKE LINE",
                          owner="o", permanent=True, folder=str(tmp_path / "bad\udcff\n"))
     code, out, _ = run(["verdicts", "--store", url, "--failures"], capsys)
-    assert code == 0 and len(out.splitlines()) == 1
+    assert code == 0 and len(out.splitlines()) == 2  # a header row, then the one failure
     assert "not valid JSON\\nFAKE LINE" in out and "bad\\udcff\\n" in out
 
 

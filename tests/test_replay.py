@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from devtools.replay import Expected, Floors, check_floors, load_floors, render, replay, score_case, summarise
 from pipeline.models import DocumentResult, FieldValue, Reason, Verdict
-from pipeline.replay import Expected, Floors, check_floors, load_floors, render, replay, score_case, summarise
 from tests.conftest import FIXTURES, SUBMISSIONS
 
 TRUTH = Expected.model_validate({

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.replay import load_floors
-from pipeline.replay_real import (
+from devtools.replay import load_floors
+from devtools.replay_real import (
     RealCase,
     TruthDocument,
     approve_allowed,

@@ -12,7 +12,7 @@ import threading
 import pytest
 from sqlalchemy import update
 
-from pipeline.store import (
+from operations.store import (
     DONE,
     FAILED,
     RUNNING,
@@ -252,7 +252,7 @@ def test_console_store_on_postgresql():
     from sqlalchemy import text
 
     from console.db import ConsoleStore, QueueFilter
-    from pipeline.store import metadata
+    from operations.store import metadata
     from tests.test_console import COMPANY, _page_png, _record
 
     store = Store(os.environ["ZIZHI_TEST_POSTGRES_URL"], create=False)

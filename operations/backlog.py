@@ -33,12 +33,12 @@ from typing import Literal, Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from operations.store import Item, Store, SubmissionCopy, default_store_url
 from pipeline.display import is_plain_text, visible
 from pipeline.errors import SubmissionError
 from pipeline.ingest import MAX_SUBMISSION_BYTES, fetch, parse_submission_json
 from pipeline.models import Verdict
 from pipeline.settings import IngestOptions, get_settings
-from pipeline.store import Item, Store, SubmissionCopy, default_store_url
 
 SUBMISSION_FILE = "submission.json"
 log = logging.getLogger(__name__)
@@ -65,6 +65,11 @@ class BacklogSettings(BaseSettings):
     backlog_cron: str = Field("*/15 * * * *", description="Schedule of the served backlog deployment")
     replay_cron: str = Field("0 3 * * *", description="Schedule of the served nightly replay")
     replay_dir: Path = Field(Path("fixtures"), description="Fixture folder the nightly replay scores")
+    schedule_timezone: str = Field("Asia/Shanghai", description="Time zone the deployments' cron schedules "
+                                                                "are read in (IANA name)")
+    deployment_concurrency: int = Field(1, ge=1, le=64, description="Runs of one deployment at a time; more "
+                                                                    "start when one ends (1: a slow run never "
+                                                                    "overlaps the next scheduled one)")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api",
                                  description="Local Prefect server (`make server`) used when PREFECT_API_URL "
                                              "is unset and it answers")
@@ -376,6 +381,14 @@ class Outcome:
         return {"submission": visible(self.submission_id), "folder": visible(Path(self.folder).name),
                 "status": self.status, "reasons": ", ".join(self.reasons) or visible(self.error or "")[:200],
                 "content": self.content_hash[:12]}
+
+
+def reason_codes(codes) -> list[str]:
+    """Reason codes as every listing shows them: each once, in the verdict's order. `codes` is a
+    Verdict, or an iterable of codes."""
+    if isinstance(codes, Verdict):
+        codes = (r.code for r in codes.reasons)
+    return list(dict.fromkeys(codes))
 
 
 def summary_rows(outcomes: Sequence[Outcome], *, skipped: int = 0) -> list[dict]:

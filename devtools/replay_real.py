@@ -28,12 +28,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from devtools.replay import Floors, _same_text
 from extractors.classify import UNCLASSIFIED, load_doc_types
 from pipeline.checks import decide, evaluate
 from pipeline.document import interpret_document, read_document
 from pipeline.evaluation import Evaluation
 from pipeline.models import DocumentRef, Product, Shop, Submission
-from pipeline.replay import Floors, _same_text
 from pipeline.settings import Settings, get_settings
 from rules import Rules, load_rules
 

@@ -26,44 +26,65 @@ def _date(text: str) -> dt.date:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the operator subcommands to the `zizhi` parser."""
+    """Add the operator subcommands to the `zizhi` parser. Defaults come from `ZIZHI_*` settings
+    (operations/backlog.py: BacklogSettings), so each help names the variable and its default."""
+    from operations.backlog import BacklogSettings
+
+    d = {name: f.default for name, f in BacklogSettings.model_fields.items()}
     p = sub.add_parser("backlog", help="verify pending submissions with Prefect (exactly once each)")
     bsub = p.add_subparsers(dest="backlog_command", required=True)
-    r = bsub.add_parser("run", help="one run over every submission folder under --inbox with no verdict yet")
+    r = bsub.add_parser("run", help="one run over every submission folder under --inbox with no verdict yet; "
+                              "exits 1 when a submission was recorded as failed")
     r.add_argument("--inbox", required=True, help="folder of <name>/submission.json submission folders")
     r.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE, else a SQLite file in the XDG "
                                    "data folder)")
     r.add_argument("--today", type=_date, help="check validity against this date (default: today)")
-    r.add_argument("--batch-size", type=int, help="submissions per batch flow run (ZIZHI_BACKLOG_BATCH_SIZE)")
-    r.add_argument("--workers", type=int, help="submissions OCR'd at once (ZIZHI_BACKLOG_CONCURRENCY)")
+    r.add_argument("--batch-size", type=int, help=f"submissions per batch flow run (default: "
+                                                  f"ZIZHI_BACKLOG_BATCH_SIZE, else {d['backlog_batch_size']})")
+    r.add_argument("--workers", type=int, help=f"submissions verified at once (default: ZIZHI_BACKLOG_CONCURRENCY, "
+                                               f"else {d['backlog_concurrency']})")
     r.add_argument("--runner", choices=["thread", "process", "dask"],
-                   help="task runner (ZIZHI_BACKLOG_TASK_RUNNER): threads in this process, a process pool, "
-                        "or a Dask LocalCluster")
+                   help="task runner: threads in this process, a process pool, or a Dask LocalCluster "
+                        f"(default: ZIZHI_BACKLOG_TASK_RUNNER, else {d['backlog_task_runner']})")
     r.add_argument("--json", action="store_true", help="print the run's summary as JSON")
     r.set_defaults(func=cmd_backlog_run)
 
-    p = sub.add_parser("verdicts", help="list the verdicts in the verdict store")
-    p.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE)")
+    p = sub.add_parser("verdicts", help="list the verdicts in the verdict store, oldest first, with a header row "
+                                  "(--failures: the submissions that could not be verified)")
+    p.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE, else a SQLite file in the XDG "
+                                   "data folder)")
     p.add_argument("--json", action="store_true", help="one JSON object per line, with the full verdict")
-    p.add_argument("--submission", help="only this submission id")
+    p.add_argument("--submission", help="only this submission id; exit 1 when it has none (default: every submission)")
     p.add_argument("--failures", action="store_true", help="list recorded failures instead")
     p.set_defaults(func=cmd_verdicts)
 
     p = sub.add_parser("flows", help="Prefect deployments of zizhi's flows")
     fsub = p.add_subparsers(dest="flows_command", required=True)
     s = fsub.add_parser("serve", help="serve the backlog (cron) and nightly replay deployments until stopped")
-    s.add_argument("--inbox", help="inbox the backlog deployment scans (default: ZIZHI_BACKLOG_INBOX)")
-    s.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE)")
-    s.add_argument("--backlog-cron", help="cron of the backlog deployment (default: ZIZHI_BACKLOG_CRON)")
-    s.add_argument("--replay-dir", help="fixture folder of the nightly replay (default: ZIZHI_REPLAY_DIR)")
-    s.add_argument("--replay-cron", help="cron of the replay deployment (default: ZIZHI_REPLAY_CRON)")
+    serve_deploy = [
+        ("--inbox", "inbox the backlog deployment scans (default: ZIZHI_BACKLOG_INBOX)"),
+        ("--store", "verdict store URL (default: ZIZHI_STORE, else a SQLite file in the XDG data folder)"),
+        ("--backlog-cron", (f"cron of the backlog deployment (default: ZIZHI_BACKLOG_CRON, else "
+                           f"{d['backlog_cron']!r})")),
+        ("--replay-dir", f"fixture folder of the nightly replay (default: ZIZHI_REPLAY_DIR, else {d['replay_dir']})"),
+        ("--replay-cron", f"cron of the replay deployment (default: ZIZHI_REPLAY_CRON, else {d['replay_cron']!r})"),
+        ("--timezone", (f"time zone of both crons, an IANA name (default: ZIZHI_SCHEDULE_TIMEZONE, else "
+                       f"{d['schedule_timezone']})")),
+    ]
+    limit_help = (f"backlog runs at a time; a scheduled run waits while one is running (default: "
+                  f"ZIZHI_DEPLOYMENT_CONCURRENCY, else {d['deployment_concurrency']})")
+    for flag, text in serve_deploy:
+        s.add_argument(flag, help=text)
+    s.add_argument("--concurrency-limit", type=int, help=limit_help)
     s.set_defaults(func=cmd_flows_serve)
-    d = fsub.add_parser("deploy", help="register the same deployments in a process work pool "
-                                       "(run them with `prefect worker start --pool POOL`)")
-    d.add_argument("--pool", default="zizhi-process", help="work pool name (created if missing)")
-    for a in ("--inbox", "--store", "--backlog-cron", "--replay-dir", "--replay-cron"):
-        d.add_argument(a, help="as for `flows serve`")
-    d.set_defaults(func=cmd_flows_deploy)
+    dp = fsub.add_parser("deploy", help="register the same deployments in a process work pool "
+                                  "(run them with `prefect worker start --pool POOL`)")
+    dp.add_argument("--pool", default="zizhi-process", help="work pool name, created if missing "
+                                                            "(default: zizhi-process)")
+    for flag, text in serve_deploy:
+        dp.add_argument(flag, help=text)
+    dp.add_argument("--concurrency-limit", type=int, help=limit_help)
+    dp.set_defaults(func=cmd_flows_deploy)
 
 
 # --- Prefect server selection ----------------------------------------------------------------
@@ -83,7 +104,7 @@ def use_prefect_server(stack: ExitStack, *, require: bool = False, shared: bool 
     processes need one (`shared`), a temporary server started once here and handed to them (each
     would otherwise start its own against the same SQLite file); else Prefect's own temporary one.
     """
-    from pipeline.backlog import backlog_settings, prefect_env_defaults
+    from operations.backlog import backlog_settings, prefect_env_defaults
 
     prefect_env_defaults()
     url = os.environ.get("PREFECT_API_URL")
@@ -135,7 +156,7 @@ def _drain_prefect_workers() -> None:
 def _open_store(url: str, *, writable: bool):
     """The store, or one line on stderr and None: a bad URL, a missing folder (or, to read, a missing
     store), a corrupt file; to write, also a read-only or full one."""
-    from pipeline.store import Store, StoreError
+    from operations.store import Store, StoreError
 
     try:
         store = Store(url, create=writable, must_exist=not writable)
@@ -165,8 +186,14 @@ def _console_logs_without_tracebacks() -> None:
                 record.exc_info, record.exc_text, record.stack_info = saved
         return format
 
+    def not_a_task_line(record: logging.LogRecord) -> bool:
+        # One progress line instead of one line per task: task logs below a warning stay in the UI.
+        return record.levelno >= logging.WARNING or not record.name.startswith("prefect.task_runs")
+
     for logger in [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]:
         for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, PrefectConsoleHandler) and not_a_task_line not in handler.filters:
+                handler.addFilter(not_a_task_line)
             formatter = handler.formatter
             if isinstance(handler, PrefectConsoleHandler) and formatter is not None \
                     and not getattr(formatter, "_zizhi_one_line", False):
@@ -177,9 +204,9 @@ def _console_logs_without_tracebacks() -> None:
 def cmd_backlog_run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
+    from operations.store import StoreError, describe_store_error
     from pipeline.display import visible
-    from pipeline.store import StoreError, describe_store_error
 
     inbox = Path(args.inbox)
     if not inbox.is_dir():
@@ -198,19 +225,27 @@ def cmd_backlog_run(args: argparse.Namespace) -> int:
         with ExitStack() as stack:
             api = use_prefect_server(stack, shared=runner != "thread")
             print(f"zizhi: Prefect API: {api or 'temporary server'}", file=sys.stderr)
-            from flows import process_backlog
+            from flows import process_backlog, summary_of
+            from operations.progress import ProgressPrinter
+            from operations.progress import log as progress_log
 
             _console_logs_without_tracebacks()
-            summary = process_backlog(str(inbox), store=store_url, today=args.today, batch_size=args.batch_size,
-                                      concurrency=args.workers, runner=runner)
+            printer = ProgressPrinter(sys.stderr)
+            progress_log.addHandler(printer)
+            stack.callback(progress_log.removeHandler, printer)
+            stack.callback(printer.close)
+            state = process_backlog(str(inbox), store=store_url, today=args.today, batch_size=args.batch_size,
+                                    concurrency=args.workers, runner=runner, return_state=True)
+            summary = summary_of(state)
     except (StoreError, SQLAlchemyError) as e:  # the store failed during the run (full, gone, locked)
         print(f"zizhi: backlog run stopped: {describe_store_error(store_name, e)}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
     summary["seconds"] = round(seconds, 1)
+    code = 1 if summary["failed"] else 0  # failures recorded: the run's Prefect state is Failed too
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
-        return 0
+        return code
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["counts"].items())) or "nothing new"
     rate = f", {summary['processed'] / seconds * 60:.1f}/min" if summary["processed"] else ""
     print(f"{summary['found']} submission(s) in {summary['inbox']}: {summary['skipped']} already verified or in "
@@ -218,7 +253,7 @@ def cmd_backlog_run(args: argparse.Namespace) -> int:
           f"store {summary['store']}")
     for f in summary["failed"]:
         print(f"  failed {visible(f['submission_id'])} ({visible(f['folder'])}): {visible(f['error'])}")
-    return 0
+    return code
 
 
 def cmd_verdicts(args: argparse.Namespace) -> int:
@@ -232,7 +267,7 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
 def _list_verdicts(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipeline.store import describe_store_error
+    from operations.store import describe_store_error
 
     store = _open_store(args.store or _store_default(), writable=False)
     if store is None:
@@ -246,10 +281,17 @@ def _list_verdicts(args: argparse.Namespace) -> int:
         store.close()
 
 
+VERDICT_HEADER = f"{'stored (UTC)':<19}  {'submission':<24} {'decision':<8} {'reasons':<40} {'content':<12}  folder"
+FAILURE_HEADER = f"{'failed (UTC)':<19}  {'submission':<24} {'state':<20}  folder: error"
+
+
 def _print_verdicts(store, args: argparse.Namespace) -> int:
-    """Text mode shows merchant text through `visible` (no forged lines); --json escapes by itself."""
+    """Text mode: a header row, then one line each, merchant text through `visible` (no forged
+    lines); --json escapes by itself. Exit 1 when `--submission` names one the store has nothing for."""
+    from operations.backlog import reason_codes
     from pipeline.display import visible
 
+    shown = 0
     if args.failures:
         for c in store.failures():
             if args.submission and c.submission_id != args.submission:
@@ -261,30 +303,50 @@ def _print_verdicts(store, args: argparse.Namespace) -> int:
                                   "finished_at": c.finished_at.isoformat() + "Z" if c.finished_at else None},
                                  ensure_ascii=False))
             else:
-                kind = "permanent" if c.permanent else f"attempt {c.attempts}"
-                print(f"{c.finished_at:%Y-%m-%d %H:%M:%S}  {visible(c.submission_id):<24} FAILED ({kind})  "
+                if not shown:
+                    print(FAILURE_HEADER)
+                kind = "FAILED (permanent)" if c.permanent else f"FAILED (attempt {c.attempts})"
+                print(f"{c.finished_at:%Y-%m-%d %H:%M:%S}  {visible(c.submission_id):<24} {kind:<20}  "
                       f"{visible(Path(c.folder).name)}: {visible(c.error)}")
-        return 0
+            shown += 1
+        if not shown and not args.json:
+            print("no failures recorded" + (f" for submission {visible(args.submission)}" if args.submission else ""),
+                  file=sys.stderr)
+        return 1 if args.submission and not shown else 0
     for v in store.iter_verdicts():
         if args.submission and v.submission_id != args.submission:
             continue
         if args.json:
             print(json.dumps(v.to_json(), ensure_ascii=False))
         else:
-            reasons = ",".join(sorted({r["code"] for r in v.verdict.get("reasons", [])})) or "-"
+            if not shown:
+                print(VERDICT_HEADER)
+            reasons = ",".join(reason_codes(r["code"] for r in v.verdict.get("reasons", []))) or "-"
             print(f"{v.created_at:%Y-%m-%d %H:%M:%S}  {visible(v.submission_id):<24} {v.decision:<8} "
                   f"{visible(reasons):<40} {v.content_hash[:12]}  {visible(Path(v.folder).name)}")
+        shown += 1
+    failures = [c for c in store.failures() if not args.submission or c.submission_id == args.submission]
+    if not args.json:
+        if failures:  # failures are not verdicts, but an operator listing verdicts must not miss them
+            print(f"{len(failures)} failed submission(s) not listed: `zizhi verdicts --failures`", file=sys.stderr)
+        elif not shown:
+            print("no verdicts" + (f" for submission {visible(args.submission)}" if args.submission else ""),
+                  file=sys.stderr)
+    if args.submission and not shown:
+        if not failures:
+            print(f"zizhi: unknown submission id: {visible(args.submission)}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _store_default() -> str:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     return backlog_settings().store
 
 
 def cmd_flows_serve(args: argparse.Namespace) -> int:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     settings = backlog_settings()
     inbox = args.inbox or settings.backlog_inbox
@@ -300,12 +362,13 @@ def cmd_flows_serve(args: argparse.Namespace) -> int:
 
         serve(*deployments(str(Path(inbox).resolve()), args.store, backlog_cron=args.backlog_cron,
                            replay_dir=str(Path(args.replay_dir or settings.replay_dir).resolve()),
-                           replay_cron=args.replay_cron))
+                           replay_cron=args.replay_cron, timezone=args.timezone,
+                           concurrency_limit=args.concurrency_limit))
     return 0
 
 
 def cmd_flows_deploy(args: argparse.Namespace) -> int:
-    from pipeline.backlog import backlog_settings
+    from operations.backlog import backlog_settings
 
     settings = backlog_settings()
     inbox = args.inbox or settings.backlog_inbox
@@ -318,7 +381,8 @@ def cmd_flows_deploy(args: argparse.Namespace) -> int:
 
         ids = deploy_to_pool(args.pool, str(Path(inbox).resolve()), args.store, backlog_cron=args.backlog_cron,
                              replay_dir=str(Path(args.replay_dir or settings.replay_dir).resolve()),
-                             replay_cron=args.replay_cron)
+                             replay_cron=args.replay_cron, timezone=args.timezone,
+                             concurrency_limit=args.concurrency_limit)
     print(f"zizhi: {len(ids)} deployment(s) in work pool {args.pool!r} on {api}; start a worker with "
           f"`PREFECT_API_URL={api} prefect worker start --pool {args.pool}` (or `make worker`)")
     return 0
