@@ -42,6 +42,7 @@ def rapidocr_params(options: RapidOcrOptions, engine: str | None = None) -> dict
         "Det.box_thresh": options.det_box_thresh,
         "Det.unclip_ratio": options.det_unclip_ratio,
         "Rec.rec_batch_num": options.rec_batch_num,
+        "Rec.rec_img_shape": [3, 48, options.rec_min_width],
         threads: options.intra_op_num_threads,
     }
 
