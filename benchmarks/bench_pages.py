@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"per page (seconds), {len(images)} of {len(pages)} fixture pages:")
     print_table(["", "p50", "p95", "total"], [
         ["zizhi page pipeline", f"{p50:.3f}", f"{figures['pipeline_p95_s']:.3f}", f"{sum(ours):.1f}"],
-        [f"bare RapidOCR, {settings.ocr.engine}", f"{bare_p50:.3f}", f"{figures['bare_ocr_p95_s']:.3f}",
+        [f"bare RapidOCR, {settings.ocr.engine}, our settings", f"{bare_p50:.3f}", f"{figures['bare_ocr_p95_s']:.3f}",
          f"{sum(theirs):.1f}"],
-        ["bare RapidOCR, onnxruntime", f"{ort_p50:.3f}", f"{figures['ort_p95_s']:.3f}", f"{sum(plain):.1f}"],
+        ["plain RapidOCR, onnxruntime, its rec batching", f"{ort_p50:.3f}", f"{figures['ort_p95_s']:.3f}", f"{sum(plain):.1f}"],
     ])
     print(f"speed-up over bare RapidOCR on onnxruntime: {figures['speedup_vs_ort']}x")
 
