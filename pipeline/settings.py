@@ -52,7 +52,14 @@ class RapidOcrOptions(BaseModel):
     intra_op_num_threads: int = Field(-1, description="Threads per inference (onnxruntime intra_op_num_threads, "
                                                       "OpenVINO INFERENCE_NUM_THREADS); -1 lets the runtime choose. "
                                                       "Use 1 when several worker processes share the cores")
-    rec_batch_num: int = Field(6, description="Text lines recognised per batch")
+    rec_batch_num: int = Field(6, description="Text lines recognised per batch (each batch is padded to its widest "
+                                              "line)")
+    rec_streams: int = Field(0, ge=0, description="Recognition batches run side by side in this many threads, each "
+                                                  "on a one-thread session (same batches, so the same text). 0: one "
+                                                  "per core (at most 4) when intra_op_num_threads is -1, else 1. "
+                                                  "onnxruntime only: OpenVINO runs one batch at a time")
+    rec_min_width: int = Field(320, ge=16, description="Width (px, at the recogniser's 48 px height) every batch is "
+                                                       "padded to at least: RapidOCR's default is 320")
 
 
 class PaddleOcrOptions(BaseModel):

@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.ocr.tesseract import join_cjk
-from pipeline.settings import PaddleOcrOptions, RapidOcrOptions, Settings, TesseractOptions
+from pipeline.settings import IngestOptions, PaddleOcrOptions, RapidOcrOptions, Settings, TesseractOptions
 from tests.conftest import ROOT, SUBMISSIONS
 
 DEMO = SUBMISSIONS / "demo"
@@ -162,3 +162,32 @@ def test_get_engine_loads_once_per_options(clean_env):
     assert a.name == "rapidocr" and a.model_ids
     assert get_engine(RapidOcrOptions(intra_op_num_threads=1)) is not a
     get_engine(RapidOcrOptions())  # leave the default engine loaded for the next tests
+
+
+def test_rec_streams_follow_the_threads():
+    from pipeline.ocr.rapid import rec_streams
+
+    assert rec_streams(RapidOcrOptions()) == min(4, os.cpu_count() or 1)  # one process owns the cores
+    assert rec_streams(RapidOcrOptions(intra_op_num_threads=1)) == 1  # a worker pool: one core each
+    assert rec_streams(RapidOcrOptions(intra_op_num_threads=1, rec_streams=3)) == 3
+    assert rec_streams(RapidOcrOptions(engine="openvino", rec_streams=3)) == 1  # one infer request at a time
+    with pytest.raises(ValidationError, match="rec_streams"):
+        RapidOcrOptions(rec_streams=-1)
+
+
+@pytest.mark.ocr
+def test_rec_streams_read_every_line_exactly_as_one_call():
+    """Batches side by side are RapidOCR's own batches: the same text and score for every line."""
+    from pipeline import geometry as geo
+    from pipeline.ingest import load_document
+    from pipeline.ocr.rapid import RapidOcrEngine
+
+    one = RapidOcrEngine(RapidOcrOptions(rec_streams=1, rec_batch_num=2))
+    two = RapidOcrEngine(RapidOcrOptions(rec_streams=2, rec_batch_num=2))
+    image = load_document(DEMO / "docs" / "business_licence.jpg", IngestOptions()).pages[0]
+    strips = [geo.crop_quad(image, q) for q in one.detect(image)]
+    assert len(strips) > 4  # several batches, so the pool really splits them
+    serial = one.recognize(strips)
+    assert two.recognize(strips) == serial
+    assert sum(bool(t) for t, _ in serial) > len(strips) // 2  # it did read text
+    assert one.streams == 1 and two.streams == 2
