@@ -345,14 +345,23 @@ def _store_default() -> str:
     return backlog_settings().store
 
 
-def cmd_flows_serve(args: argparse.Namespace) -> int:
+def _deployment_folders(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(inbox, replay folder) of the deployments, resolved; None after saying that no inbox was given."""
     from operations.backlog import backlog_settings
 
     settings = backlog_settings()
     inbox = args.inbox or settings.backlog_inbox
     if not inbox:
         print("zizhi: give --inbox (or set ZIZHI_BACKLOG_INBOX) for the backlog deployment", file=sys.stderr)
+        return None
+    return str(Path(inbox).resolve()), str(Path(args.replay_dir or settings.replay_dir).resolve())
+
+
+def cmd_flows_serve(args: argparse.Namespace) -> int:
+    folders = _deployment_folders(args)
+    if folders is None:
         return EXIT_UNUSABLE
+    inbox, replay_dir = folders
     with ExitStack() as stack:
         api = use_prefect_server(stack, require=True)  # schedules need a real server's scheduler
         print(f"zizhi: serving deployments on {api}", file=sys.stderr)
@@ -360,27 +369,22 @@ def cmd_flows_serve(args: argparse.Namespace) -> int:
 
         from flows import deployments
 
-        serve(*deployments(str(Path(inbox).resolve()), args.store, backlog_cron=args.backlog_cron,
-                           replay_dir=str(Path(args.replay_dir or settings.replay_dir).resolve()),
+        serve(*deployments(inbox, args.store, backlog_cron=args.backlog_cron, replay_dir=replay_dir,
                            replay_cron=args.replay_cron, timezone=args.timezone,
                            concurrency_limit=args.concurrency_limit))
     return 0
 
 
 def cmd_flows_deploy(args: argparse.Namespace) -> int:
-    from operations.backlog import backlog_settings
-
-    settings = backlog_settings()
-    inbox = args.inbox or settings.backlog_inbox
-    if not inbox:
-        print("zizhi: give --inbox (or set ZIZHI_BACKLOG_INBOX) for the backlog deployment", file=sys.stderr)
+    folders = _deployment_folders(args)
+    if folders is None:
         return EXIT_UNUSABLE
+    inbox, replay_dir = folders
     with ExitStack() as stack:
         api = use_prefect_server(stack, require=True)
         from flows import deploy_to_pool
 
-        ids = deploy_to_pool(args.pool, str(Path(inbox).resolve()), args.store, backlog_cron=args.backlog_cron,
-                             replay_dir=str(Path(args.replay_dir or settings.replay_dir).resolve()),
+        ids = deploy_to_pool(args.pool, inbox, args.store, backlog_cron=args.backlog_cron, replay_dir=replay_dir,
                              replay_cron=args.replay_cron, timezone=args.timezone,
                              concurrency_limit=args.concurrency_limit)
     print(f"zizhi: {len(ids)} deployment(s) in work pool {args.pool!r} on {api}; start a worker with "

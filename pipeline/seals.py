@@ -364,7 +364,7 @@ def _check_letter_seal(ev, work, t, Check) -> None:
     grantor = result.fields.get("grantor")
     grantee = result.fields.get("holder_name")
     # the pipeline.seals.Seal objects behind result.seals (probabilities), where the reading kept them
-    objects = work.seals if len(getattr(work, "seals", []) or []) == len(result.seals) else [None] * len(result.seals)
+    objects = work.seals if len(work.seals) == len(result.seals) else [None] * len(result.seals)
     pairs = list(zip(result.seals, objects))
     legible = [(s, o) for s, o in pairs if _cjk_len(s.text) >= 4 and s.confidence >= t.seal_min_confidence]
     if grantor is None:
