@@ -358,3 +358,49 @@ def test_check_compare_reports_every_kind_of_difference(tmp_path: Path):
         "extra (not generated): a/stale.json",
         "differs: a/changed.jpg",
     ]
+
+
+def _render_page():
+    import cv2
+    import numpy as np
+
+    page = np.full((400, 600, 3), 245, np.uint8)
+    for row in range(6):
+        cv2.putText(page, f"91510107MA59G2WX0{row}", (40, 60 + 55 * row), cv2.FONT_HERSHEY_SIMPLEX, 1.0,
+                    (30, 30, 30), 2)
+    cv2.circle(page, (480, 300), 70, (40, 40, 200), 3)
+    return page
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".jpg"])
+def test_lossy_fixtures_compare_by_picture_not_by_bytes(tmp_path, suffix):
+    """The CPU-independent check (issue 21): a lossy file encoded with other rounding is the same
+    picture; one extra small digit, or the page moved by a pixel, is not."""
+    import cv2
+    import numpy as np
+
+    from fixtures.generator.__main__ import same_pixels
+
+    page = _render_page()
+    flag = cv2.IMWRITE_WEBP_QUALITY if suffix == ".webp" else cv2.IMWRITE_JPEG_QUALITY
+    ref = tmp_path / f"ref{suffix}"
+    cv2.imwrite(str(ref), page, [flag, 90])
+    # the same picture through the codec with other rounding (another quality setting)
+    other = tmp_path / f"other{suffix}"
+    cv2.imwrite(str(other), page, [flag, 88])
+    assert ref.read_bytes() != other.read_bytes()
+    assert same_pixels(ref, other)
+    changed = page.copy()
+    cv2.putText(changed, "1", (520, 380), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    edited = tmp_path / f"edited{suffix}"
+    cv2.imwrite(str(edited), changed, [flag, 90])
+    assert not same_pixels(ref, edited)
+    shifted = tmp_path / f"shifted{suffix}"
+    cv2.imwrite(str(shifted), np.roll(page, 1, axis=1), [flag, 90])
+    assert not same_pixels(ref, shifted)
+
+
+def test_exact_check_needs_check():
+    r = subprocess.run([sys.executable, "-m", "fixtures.generator", "--exact", "--out", "/tmp/x"], check=False,
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--exact works with --check only" in r.stderr
