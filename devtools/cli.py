@@ -60,8 +60,7 @@ def cmd_replay_real(args: argparse.Namespace) -> int:
     """`zizhi replay --real DIR`: real uploads against their truth.json (devtools/replay_real.py)."""
     from pathlib import Path
 
-    from devtools.replay import load_floors
-    from devtools.replay_real import check_real_floors, render_real, replay_real
+    from devtools.replay_real import check_real_floors, load_real_floors, render_real, replay_real
 
     loaded = _folder_and_engine(args.real)
     if loaded is None:
@@ -83,7 +82,11 @@ def cmd_replay_real(args: argparse.Namespace) -> int:
         print(f"zizhi: no documents under {root}", file=sys.stderr)
         return EXIT_UNUSABLE
     floors_path = Path(args.floors) if args.floors else Path(__file__).resolve().parent.parent / "fixtures" / "floors-real.yaml"
-    report.failures = check_real_floors(report, load_floors(floors_path)) if floors_path.is_file() else []
+    try:
+        report.failures = check_real_floors(report, load_real_floors(floors_path)) if floors_path.is_file() else []
+    except ValueError as e:
+        print(f"zizhi: {e}", file=sys.stderr)
+        return EXIT_UNUSABLE
     print(render_real(report))
     if args.report:
         Path(args.report).write_text(report.model_dump_json(indent=2), encoding="utf-8")
