@@ -36,6 +36,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from operations import backlog as bl
 from operations import progress as pg
+from operations.readings import SharedReadings
 from operations.store import RUNNING, Item, Key, Store, current_owner
 from pipeline.display import visible
 from pipeline.document import DocumentReading, DocumentWork, interpret_document, read_document
@@ -56,6 +57,21 @@ def open_store(url: str | None) -> Store:
     if url not in _stores:
         _stores[url] = Store(url)
     return _stores[url]
+
+
+_shared: dict[str, SharedReadings] = {}
+
+
+def shared_readings(url: str | None) -> SharedReadings | None:
+    """The readings kept in the verdict store at `url` (one per URL per process), or None without a
+    store or with ZIZHI_OCR_CACHE=false."""
+    s = bl.backlog_settings()
+    if not url or not s.ocr_cache:
+        return None
+    if url not in _shared:
+        secret = s.reading_secret.get_secret_value().encode() if s.reading_secret else None
+        _shared[url] = SharedReadings(open_store(url), secret)
+    return _shared[url]
 
 
 def _rules():
@@ -135,12 +151,21 @@ def _ocr_cache_key(context, parameters) -> str | None:
 @task(name="ocr-document", cache_key_fn=_ocr_cache_key, persist_result=True, retries=1,
       retry_delay_seconds=2, retry_condition_fn=_retry_on_io, task_run_name="ocr {submission_id} {ref.file}")
 def read_document_task(base_dir: str, ref: DocumentRef, doc_hash: str, reading_key: str,
-                       submission_id: str = "") -> DocumentReading:
-    """Load, straighten and OCR one document: cached by the file's digest and the engine's identity.
+                       submission_id: str = "", store: str | None = None) -> DocumentReading:
+    """Load, straighten and OCR one document: cached by the file's digest and the engine's identity,
+    in this machine's Prefect results and, with a `store`, in the verdict store for every worker.
 
     The file is read once and its bytes must have `doc_hash` (else ContentChanged, and nothing is
-    cached): the reading filed under a digest is always the reading of those bytes."""
-    return read_document(Path(base_dir), ref, _engine(), get_settings(), expect_digest=doc_hash)
+    cached): the reading filed under a digest is always the reading of those bytes. A reading found
+    in the store is of the same bytes (checked on load), perhaps under another upload's file name."""
+    shared = shared_readings(store)
+    if shared is not None and (kept := shared.get(reading_key, doc_hash)) is not None:
+        kept.file = ref.file
+        return kept
+    reading = read_document(Path(base_dir), ref, _engine(), get_settings(), expect_digest=doc_hash)
+    if shared is not None:
+        shared.put(reading_key, reading)
+    return reading
 
 
 @task(name="extract-document", cache_policy=NO_CACHE, persist_result=False,
@@ -232,7 +257,7 @@ def verify_one(path: str, item: Item | None, how: Judging) -> tuple[Verdict, boo
     submission = loaded.submission
     works = []
     for ref, doc_hash in zip(submission.documents, loaded.doc_hashes, strict=True):
-        reading = read_document_task(loaded.base_dir, ref, doc_hash, how.reading_key, submission.id)
+        reading = read_document_task(loaded.base_dir, ref, doc_hash, how.reading_key, submission.id, how.store)
         works.append(extract_task(reading, loaded.base_dir, ref, submission.id, doc_hash))
     verdict = verdict_task(submission, works, how.today, loaded.base_dir, loaded.image_hashes)
     stored = True

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from operations.store import Item, Store, SubmissionCopy, default_store_url
@@ -73,7 +73,12 @@ class BacklogSettings(BaseSettings):
     prefect_api_url: str = Field("http://127.0.0.1:4200/api",
                                  description="Local Prefect server (`make server`) used when PREFECT_API_URL "
                                              "is unset and it answers")
-    ocr_cache: bool = Field(True, description="Cache OCR readings by file content and engine version")
+    ocr_cache: bool = Field(True, description="Cache OCR readings by file content and engine version (in Prefect's "
+                                              "result storage, and in the verdict store for every worker: "
+                                              "operations/readings.py)")
+    reading_secret: SecretStr | None = Field(None, description="Sign the readings kept in the verdict store "
+                                                                "(HMAC-SHA256) and use only signed ones; the same "
+                                                                "secret on every worker")
 
 
 def backlog_settings() -> BacklogSettings:
@@ -287,7 +292,8 @@ def engine_identity(engine) -> dict:
 # The code that turns a file into a DocumentReading: a cached reading made by other code (another
 # release, or a working copy in between) is not reused — it is pickled, so even its shape may differ.
 READING_MODULES = ("pipeline.ingest", "pipeline.preprocess", "pipeline.geometry", "pipeline.document",
-                   "pipeline.ocr.base", "pipeline.ocr.ctc", "pipeline.seals", "pipeline.capture_flags")
+                   "pipeline.ocr.base", "pipeline.ocr.ctc", "pipeline.ocr.cascade", "pipeline.seals",
+                   "pipeline.capture_flags", "operations.readings")
 
 
 def reading_code_hash(engine=None) -> str:

@@ -125,6 +125,20 @@ verdict_facts = Table(
     Column("reason_codes", Text, nullable=False, default=""),  # " CODE1 CODE2 ": LIKE '% CODE %' finds one
 )
 
+# The OCR reading of a document's bytes, shared by every worker of a cluster (operations/readings.py:
+# plain JSON of the reading's dataclasses, validated on load, optionally HMAC-signed). One row per
+# (reading key, file digest): written once by whoever read the file first.
+readings = Table(
+    "readings", metadata,
+    Column("reading_key", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("format", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("mac", String(64)),
+    Column("created_at", DateTime, nullable=False),
+)
+
 
 class StoreError(Exception):
     """The verdict store cannot be used: a bad URL, a missing folder or store, or a database that is
