@@ -103,7 +103,7 @@ class TinyRecognizer:
         batch = np.zeros((len(strips), 3, 48, width), dtype=np.float32)
         for i, strip in enumerate(strips):
             h, w = strip.shape[:2]
-            resized_w = min(width, int(math.ceil(48 * w / float(max(1, h)))))
+            resized_w = min(width, math.ceil(48 * w / float(max(1, h))))
             img = cv2.resize(strip, (max(1, resized_w), 48)).astype(np.float32)
             batch[i, :, :, :resized_w] = (img.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
         probs = self.session.run(None, {self.input: batch})[0]

