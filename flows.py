@@ -36,7 +36,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from operations import backlog as bl
 from operations import progress as pg
-from operations.readings import SharedReadings
+from operations.readings import SharedReadings, read_shared
 from operations.store import RUNNING, Item, Key, Store, current_owner
 from pipeline.display import visible
 from pipeline.document import DocumentReading, DocumentWork, interpret_document, read_document
@@ -159,13 +159,9 @@ def read_document_task(base_dir: str, ref: DocumentRef, doc_hash: str, reading_k
     cached): the reading filed under a digest is always the reading of those bytes. A reading found
     in the store is of the same bytes (checked on load), perhaps under another upload's file name."""
     shared = shared_readings(store)
-    if shared is not None and (kept := shared.get(reading_key, doc_hash)) is not None:
-        kept.file = ref.file
-        return kept
-    reading = read_document(Path(base_dir), ref, _engine(), get_settings(), expect_digest=doc_hash)
-    if shared is not None:
-        shared.put(reading_key, reading)
-    return reading
+    if shared is None:
+        return read_document(Path(base_dir), ref, _engine(), get_settings(), expect_digest=doc_hash)
+    return read_shared(shared, reading_key, base_dir, ref, _engine(), get_settings(), doc_hash)
 
 
 @task(name="extract-document", cache_policy=NO_CACHE, persist_result=False,

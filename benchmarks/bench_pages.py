@@ -15,11 +15,16 @@ and PDF pages; `--pages 0` for all), decoded up front. In one process, engines w
 - import + model load: `import pipeline.runner` and `get_engine()` in a fresh interpreter (median of 3).
 - backlog throughput with 1 and 2 worker processes over 16 fixture submissions spread evenly
   (benchmarks/throughput.py), and each worker's peak RSS.
+- the realistic backlog (benchmarks/backlog_reuse.py): 200 listings from 20 shops that send the same
+  documents with every listing, 2 workers × 1 thread, listings per minute with the reading shared
+  through the verdict store against without it.
 
-The last line is `bench pages N p50_s X p95_s Y bare_ocr_p50_s Z overhead R rss_mb M ort_p50_s W`:
-R = pipeline median / bare median per page; M = the largest peak RSS of one worker process (one
-engine, verifying submissions) — the figure the "per worker" memory target is about; W = the
-median page of bare RapidOCR on onnxruntime (W / X is the speed-up over plain RapidOCR).
+The last line is `bench pages N p50_s X p95_s Y bare_ocr_p50_s Z overhead R rss_mb M ort_p50_s W
+backlog_reuse_x B`: R = pipeline median / bare median per page; M = the largest peak RSS of one
+worker process (one engine, verifying submissions) — the figure the "per worker" memory target is
+about; W = the median page of bare RapidOCR on onnxruntime (W / X is the speed-up over plain
+RapidOCR); B = listings per minute with the shared reading ÷ without (left off with
+`--backlog-shops 0`).
 """
 
 from __future__ import annotations
@@ -106,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=16,
                         help="fixture submissions per throughput run, spread evenly (0: all)")
     parser.add_argument("--no-throughput", action="store_true", help="skip the worker-pool runs")
+    parser.add_argument("--backlog-shops", type=int, default=20, help="shops of the realistic backlog (0: skip it)")
+    parser.add_argument("--backlog-listings", type=int, default=10, help="listings per shop")
+    parser.add_argument("--backlog-sample", type=int, default=40,
+                        help="listings timed without the shared reading (each costs the same then)")
     parser.add_argument("--quiet-wait", type=float, default=90,
                         help="before each timed run wait up to this many seconds for the cores to go idle "
                              "(a shared machine); the busy share seen is recorded")
@@ -209,6 +218,23 @@ def main(argv: list[str] | None = None) -> int:
              f"{r['median_submission_s']:.2f}", r["worker_peak_rss_mb"]] for r in runs])
         print(f"2 workers x 1 thread vs 1 worker x 1 thread: {figures['speedup_2w1t_vs_1w1t']}x; "
               f"vs 1 worker x default threads: {figures['speedup_2w1t_vs_1w_default']}x")
+    reuse = None
+    if args.backlog_shops:
+        from benchmarks.backlog_reuse import measure
+
+        busy = wait_for_quiet(args.quiet_wait)
+        reuse = {**measure(settings.ocr.model_dump(mode="json"), args.backlog_shops, args.backlog_listings,
+                           args.backlog_sample), "cpu_busy_before": busy}
+        figures["backlog_reuse"] = reuse
+        figures["backlog_reuse_x"] = reuse["backlog_reuse_x"]
+        w, wo = reuse["with_shared_reading"], reuse["without_shared_reading"]
+        print(f"\nrealistic backlog: {reuse['listings']} listings from {reuse['shops']} shops reusing their documents, "
+              f"{reuse['workers']} workers x 1 thread:")
+        print_table(["", "listings timed", "wall s", "listings/min", "median listing s", "worker RSS MB"], [
+            [name, r["listings"], f"{r['wall_s']:.1f}", f"{r['listings_per_min']:.1f}", f"{r['median_listing_s']:.2f}",
+             r["worker_peak_rss_mb"]] for name, r in (("with the shared reading", w), ("without", wo))])
+        print(f"with / without: {reuse['backlog_reuse_x']}x; decisions differing: {len(reuse['decisions_differing'])}")
+        worker_rss = max(worker_rss or 0, w["worker_peak_rss_mb"], wo["worker_peak_rss_mb"])
     figures["worker_peak_rss_mb"] = worker_rss
     rss = worker_rss if worker_rss is not None else figures["bench_process_peak_rss_mb"]
     figures["rss_mb"] = rss
@@ -216,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nimport + model load {figures['import_and_load_s']} s (fresh interpreter, median of 3); "
           f"peak RSS: one worker {worker_rss} MB, this bench process (three engines) "
           f"{figures['bench_process_peak_rss_mb']} MB")
-    busy = [figures["cpu_busy_before_pages"]] + [r["cpu_busy_before"] for r in figures.get("throughput", [])]
+    busy = [figures["cpu_busy_before_pages"]] + [r["cpu_busy_before"] for r in figures.get("throughput", [])] \
+        + ([reuse["cpu_busy_before"]] if reuse else [])
     print(f"machine: {figures['machine']['cpu']}, {figures['machine']['cores']} cores, "
           f"load average {figures['machine']['load_avg_1min_at_start']} at start; cores busy (others) before "
           f"each timed run: {', '.join('?' if b is None else f'{b:.0%}' for b in busy)}")
@@ -226,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"figures written to {args.json}")
     print(f"bench pages {figures['pages']} p50_s {figures['pipeline_p50_s']} p95_s {figures['pipeline_p95_s']} "
           f"bare_ocr_p50_s {figures['bare_ocr_p50_s']} overhead {figures['overhead']} rss_mb {rss:.0f} "
-          f"ort_p50_s {figures['ort_p50_s']}")
+          f"ort_p50_s {figures['ort_p50_s']}" + (f" backlog_reuse_x {reuse['backlog_reuse_x']}" if reuse else ""))
     return 0
 
 

@@ -14,7 +14,7 @@ from benchmarks.common import evenly, find_documents, find_submissions, percenti
 from tests.conftest import ROOT, SUBMISSIONS
 
 LAST_LINE = re.compile(r"^bench pages (\d+) p50_s ([\d.]+) p95_s ([\d.]+) bare_ocr_p50_s ([\d.]+) "
-                       r"overhead ([\d.]+) rss_mb (\d+) ort_p50_s ([\d.]+)$")
+                       r"overhead ([\d.]+) rss_mb (\d+) ort_p50_s ([\d.]+)( backlog_reuse_x ([\d.]+))?$")
 
 
 def test_percentile_is_nearest_rank():
@@ -37,7 +37,7 @@ def test_fixture_pages_include_pdfs():
 def test_bench_pages_prints_the_last_line(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_pages", str(SUBMISSIONS / "demo"),
-                           "--no-throughput", "--quiet-wait", "0", "--json", str(out)], check=False, capture_output=True, text=True,
+                           "--no-throughput", "--backlog-shops", "0", "--quiet-wait", "0", "--json", str(out)], check=False, capture_output=True, text=True,
                           cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = LAST_LINE.match(proc.stdout.strip().splitlines()[-1])
@@ -71,3 +71,30 @@ def test_engine_table_goes_between_the_markers(tmp_path):
     assert "old" not in text and "before" in text and "after" in text
     assert "| RapidOCR | 91.0% (91/100) | 100% | 100% | 0 | 2.00 (1.90) | 1.1 | 600 |" in text
     assert "| PaddleOCR | paddleocr not installed |" in text
+
+
+def test_the_realistic_backlog_is_shops_reusing_their_documents(tmp_path):
+    from benchmarks.backlog_reuse import build_inbox, shops
+
+    chosen = shops(3)
+    assert len(chosen) == 3 and all(not json.loads(p.read_text(encoding="utf-8"))["product"].get("images") for p in chosen)
+    inbox = build_inbox(tmp_path, chosen, 4)
+    assert len(inbox) == 12 and inbox != sorted(inbox)  # arrival order shuffled
+    ids = [json.loads(p.read_text(encoding="utf-8"))["id"] for p in inbox]
+    assert len(set(ids)) == 12
+    for p in inbox:  # every listing carries byte-identical copies of its shop's documents
+        shop = chosen[int(p.parent.name[4:6])]
+        for doc in json.loads(shop.read_text(encoding="utf-8"))["documents"]:
+            assert (p.parent / doc["file"]).read_bytes() == (shop.parent / doc["file"]).read_bytes()
+
+
+@pytest.mark.ocr
+def test_backlog_reuse_reads_each_shops_documents_once():
+    from benchmarks.backlog_reuse import measure
+    from pipeline.settings import get_settings
+
+    figures = measure(get_settings().ocr.model_dump(mode="json"), shops_n=1, listings=3, sample=1)
+    w, wo = figures["with_shared_reading"], figures["without_shared_reading"]
+    assert (w["listings"], wo["listings"]) == (3, 1) and figures["backlog_reuse_x"] > 0
+    assert not figures["decisions_differing"] and w["worker_peak_rss_mb"] > 0
+    assert w["shared_hits"] >= 1  # at least one listing found its shop's documents in the store
