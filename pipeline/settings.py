@@ -42,8 +42,9 @@ class CascadeOptions(BaseModel):
     enabled: bool = Field(False, description="Read every line with the tiny model first (ZIZHI_OCR__CASCADE__ENABLED)")
     min_char_prob: float = Field(0.9, ge=0.0, le=1.0, description="A line whose lowest character probability in "
                                                                    "the first pass is below this is read again")
-    label_lines: bool = Field(True, description="Read again every line holding a label of a rule-bearing field, "
-                                                "or a title or cue the classifier uses")
+    label_lines: bool = Field(True, description="Read again every line holding a label of a rule-bearing field")
+    title_lines: bool = Field(True, description="Read again every line holding a document title the classifier uses")
+    cue_lines: bool = Field(True, description="Read again every line holding a cue word the classifier uses")
     value_area: bool = Field(True, description="Read again the lines right of such a field label on its row, and "
                                                "on the rows just under it")
     value_rows_below: float = Field(1.0, ge=0.0, le=5.0, description="How far under a field label (in label heights "

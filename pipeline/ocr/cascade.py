@@ -161,16 +161,17 @@ def _alternation(words) -> re.Pattern | None:
 @dataclass(frozen=True)
 class LabelSet:
     """The known label set, as regexes over whitespace-free text: `fields` (labels of the fields a
-    rule rests on: their lines anchor a value area), `cues` (the classifier's titles and cues: their
-    lines only), `skipped` (labels of the fields read by the first pass alone)."""
+    rule rests on: their lines anchor a value area), `titles` and `cues` (the classifier's),
+    `skipped` (labels of the fields read by the first pass alone)."""
 
     fields: re.Pattern | None
+    titles: re.Pattern
     cues: re.Pattern
     skipped: re.Pattern | None
 
     @property
     def digest(self) -> str:
-        text = "\0".join(p.pattern if p is not None else "" for p in (self.fields, self.cues, self.skipped))
+        text = "\0".join(p.pattern if p is not None else "" for p in (self.fields, self.titles, self.cues, self.skipped))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -178,9 +179,10 @@ class LabelSet:
 def label_set(first_pass_fields: tuple[str, ...]) -> LabelSet:
     from extractors.classify import load_doc_types
 
-    cues = [p for t in load_doc_types().types.values() for p in t.titles + t.cues]  # regexes already
+    types_ = load_doc_types().types.values()
     return LabelSet(fields=_alternation(_field_labels(first_pass_fields, keep=True)),
-                    cues=re.compile("|".join(f"(?:{p})" for p in cues)),
+                    titles=re.compile("|".join(f"(?:{p})" for t in types_ for p in t.titles)),  # regexes already
+                    cues=re.compile("|".join(f"(?:{p})" for t in types_ for p in t.cues)),
                     skipped=_alternation(_field_labels(first_pass_fields, keep=False)))
 
 
@@ -202,14 +204,14 @@ def route(reads: list[FirstRead], quads: list[np.ndarray], options: CascadeOptio
     compact = [re.sub(r"\s+", "", r.text) for r in reads]
     why: list[str | None] = [None] * len(reads)
     anchors = []
-    if options.label_lines:
-        for i, text in enumerate(compact):
-            field = labels.fields is not None and labels.fields.search(text)
-            if field or labels.cues.search(text):
-                why[i] = "label"
-            # a line that starts with a first-pass field's label (经营范围…) anchors no value area
-            if field and not (labels.skipped is not None and labels.skipped.match(text)):
-                anchors.append(i)
+    for i, text in enumerate(compact):
+        field = labels.fields is not None and labels.fields.search(text)
+        if (options.label_lines and field) or (options.title_lines and labels.titles.search(text)) \
+                or (options.cue_lines and labels.cues.search(text)):
+            why[i] = "label"
+        # a line that starts with a first-pass field's label (经营范围…) anchors no value area
+        if field and not (labels.skipped is not None and labels.skipped.match(text)):
+            anchors.append(i)
     boxes = [_box(q) for q in quads]
     if options.value_area:
         for a in anchors:
