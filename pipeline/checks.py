@@ -108,6 +108,12 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
 
     for work in works:
         check_document_read(ev, work, rules)
+        if work.rereads:
+            kept = [r for r in work.rereads if r.kept]
+            ev.add(Check(name="key_field_reread", status="pass" if kept else "skip", document=work.ref.file,
+                         found=kept[0].text if kept else None,
+                         message="read again where the credit code should be: "
+                                 + "; ".join(r.describe() for r in work.rereads)))
     check_completeness(ev, submission, works, rules)
 
     entity_types = set(rules.categories.entity_documents)
