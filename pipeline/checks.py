@@ -141,6 +141,8 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
     for work in works:
         if work.doc_type == "brand_authorization" and work.ref.file not in judged:
             check_validity(ev, work, today, t)
+        if work.doc_type == "brand_authorization":
+            check_letter_signatory(ev, work, t)
     note_unreadable_extras(ev, submission, works, rules)
     if images:
         check_product_images(ev, images, rules)
@@ -221,6 +223,25 @@ def check_completeness(ev: Evaluation, submission: Submission, works: list[Docum
             names_zh = " / ".join(type_name(t) for t in group)
             ev.add(Check(name="required_document_present", status=status, expected=expected, found=None,
                          message=f"required document missing: {names_zh}"), "MISSING_DOCUMENT")
+
+
+def check_letter_signatory(ev: Evaluation, work: DocumentWork, thresholds: Thresholds) -> None:
+    """A letter's body and its signature block name the same grantor (issue 20): a letter written by
+    one party and signed by another does not show who grants it — review, with both names."""
+    grantor = work.result.fields.get("grantor")
+    signatory = work.extraction.signatory if work.extraction is not None else None
+    if grantor is None or signatory is None:
+        return
+    match = names.compare_names(grantor.value, signatory.value, near_threshold=thresholds.name_near_score)
+    doc = work.ref.file
+    if match.status == "same":
+        ev.add(Check(name="letter_signed_by_grantor", status="pass", document=doc, expected=grantor.value,
+                     found=signatory.value, score=100.0))
+        return
+    ev.add(Check(name="letter_signed_by_grantor", status="review", document=doc, expected=grantor.value,
+                 found=signatory.value, score=round(match.score, 1),
+                 message=f"the letter's body names {grantor.value} as the grantor, but it is signed by "
+                         f"{signatory.value}"), "AUTHORIZATION_CHAIN_BROKEN")
 
 
 def note_unreadable_extras(ev: Evaluation, submission: Submission, works: list[DocumentWork], rules: Rules) -> None:

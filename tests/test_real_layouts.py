@@ -144,3 +144,41 @@ def test_a_reread_keeps_only_a_code_that_passes_its_check():
     assert _valid_code(f"统一社会信用代码{CODE}") == CODE
     assert _valid_code("统一社会信用代码91330106MA2H3B4C6") is None  # 17 characters: never completed by guess
     assert _valid_code(CODE[:-1] + ("0" if CODE[-1] != "0" else "1")) is None
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+def _letter(signature: str) -> list:
+    return [line("授权书", 443, 138, 640, height=62),
+            line("我局（九江市浔阳区文化新闻出版局）对于我局下属", 221, 267, 954, height=40),
+            line("的浔阳区历史文化展示馆的语音导览资料拥有完全的知识产权。", 160, 325, 937, height=40),
+            line("我局现同意上海趋势电子有限公司使用浔阳区历史", 204, 443, 954, height=40),
+            line("特此授权！", 153, 675, 303, height=45),
+            line(signature, 550, 1147, 860, height=50), line("2015年6月10日", 574, 1202, 835, height=56)]
+
+
+def test_a_letter_names_its_grantor_in_its_body_and_is_checked_against_its_signature():
+    from extractors import brand_authorization
+    from tests.test_rules import doc, verdict
+
+    out = brand_authorization.extract(_letter("九江市文化新闻出版局"))
+    assert out.fields["grantor"].value == "九江市浔阳区文化新闻出版局"
+    assert out.fields["holder_name"].value == "上海趋势电子有限公司"
+    assert out.signatory.value == "九江市文化新闻出版局"
+    work = doc("brand_authorization", holder_name="上海趋势电子有限公司", grantor="九江市浔阳区文化新闻出版局",
+               brand="某某", valid_until="2027-06-30")
+    work.extraction = out
+    decision, codes, ev = verdict([work])
+    check = next(c for c in ev.checks if c.name == "letter_signed_by_grantor")
+    assert check.status == "review" and "九江市浔阳区文化新闻出版局" in check.message and "九江市文化新闻出版局" in check.message
+    assert decision != "approve" and "AUTHORIZATION_CHAIN_BROKEN" in codes
+
+
+def test_a_letter_signed_by_the_grantor_its_body_names_passes_and_the_signature_names_an_unstated_grantor():
+    from extractors import brand_authorization
+
+    same = brand_authorization.extract(_letter("九江市浔阳区文化新闻出版局"))
+    assert same.signatory.value == same.fields["grantor"].value
+    # no 授权方 line, no sentence naming the writer: the signing party is the grantor
+    body = [ln for ln in _letter("杭州某某品牌管理有限公司") if not ln.text.startswith("我局（")]
+    assert brand_authorization.extract(body).fields["grantor"].value == "杭州某某品牌管理有限公司"
