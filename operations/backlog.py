@@ -293,7 +293,7 @@ def engine_identity(engine) -> dict:
 # release, or a working copy in between) is not reused — it is pickled, so even its shape may differ.
 READING_MODULES = ("pipeline.ingest", "pipeline.preprocess", "pipeline.geometry", "pipeline.document",
                    "pipeline.ocr.base", "pipeline.ocr.ctc", "pipeline.ocr.cascade", "pipeline.seals",
-                   "pipeline.capture_flags", "operations.readings")
+                   "pipeline.capture_flags", "pipeline.rereads", "operations.readings")
 
 
 def reading_code_hash(engine=None) -> str:
