@@ -41,6 +41,7 @@ from pipeline.geometry import Transform
 from pipeline.models import ErrorItem
 from pipeline.ocr.ctc import TextPosterior
 from pipeline.preprocess import PageLine, PageReading
+from pipeline.rereads import Reread
 from pipeline.seals import Seal
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # bump when the encoding (not the dataclasses: their code is in the reading key) changes
 MAX_BLOB = 64 << 20  # decompressed bytes; a reading is tens of kB
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
-    DocumentReading, PageReading, PageLine, Transform, PageSignals, SideSignal, Blob, Seal, TextPosterior)}
+    DocumentReading, PageReading, PageLine, Transform, PageSignals, SideSignal, Blob, Seal, TextPosterior, Reread)}
 DTYPES = {"<f4", "<f8", "<i4", "<i8", "|u1", "|b1"}
 
 

@@ -161,7 +161,7 @@ def reread_credit_code(image: np.ndarray, page: PageReading, engine: OcrEngine,
                 continue
             quad, line_text, conf, code = max(good, key=lambda f: f[2])
             layout = cv2.perspectiveTransform(np.asarray(quad, np.float32).reshape(-1, 1, 2), back).reshape(-1, 2)
-            page.lines.append(PageLine(line_text.strip(), float(conf), layout, inverse.apply(layout)))
+            page.lines.append(PageLine(line_text.strip(), float(conf), layout, inverse.apply(layout), engine.rec_model))
             page.lines.sort(key=lambda ln: (float(ln.quad[:, 1].mean()), float(ln.quad[:, 0].min())))
             attempts.append(Reread("credit_code", name, code, True,
                                    f"{why}: {code} passes its check character (read {conf:.2f})"))
@@ -237,7 +237,7 @@ def reread_rule_lines(image: np.ndarray, page: PageReading, engine: OcrEngine,
         line = page.lines[index]
         attempt.kept = True
         attempt.why = f"kept: {text!r} passes the field's own check, {line.text!r} did not"
-        line.text, line.confidence = text, conf
+        line.text, line.confidence, line.model = text, conf, engine.rec_model
     return attempts
 
 
@@ -261,7 +261,7 @@ def _read_region(image: np.ndarray, page: PageReading, engine: OcrEngine, box, f
             continue
         quad, text, conf, value = max(good, key=lambda f: f[2])
         layout = cv2.perspectiveTransform(np.asarray(quad, np.float32).reshape(-1, 1, 2), back).reshape(-1, 2)
-        page.lines.append(PageLine(text, float(conf), layout, inverse.apply(layout)))
+        page.lines.append(PageLine(text, float(conf), layout, inverse.apply(layout), engine.rec_model))
         page.lines.sort(key=lambda ln: (float(ln.quad[:, 1].mean()), float(ln.quad[:, 0].min())))
         attempts.append(Reread(field, name, value, True, f"{why}: {value!r} read {conf:.2f}"))
         return True

@@ -61,6 +61,14 @@ def test_a_reading_comes_back_equal(reading):
     assert back.seals[1][0].posteriors[0].reading == seals[0].posteriors[0].reading
 
 
+def test_the_re_read_attempts_come_back_too():
+    from pipeline.rereads import Reread
+
+    r = DocumentReading(file="x.jpg", sha256="a" * 64, page_count=1,
+                        rereads={1: [Reread("credit_code", "enlarged ×2", "91510107MA59G2WX04", True, "kept")]})
+    assert decode_reading(encode_reading(r)).rereads == r.rereads
+
+
 @pytest.mark.ocr
 @pytest.mark.parametrize("tamper", [
     lambda r: r.update({"$": "Popen"}),                                       # a class that is no part of a reading
