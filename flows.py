@@ -158,10 +158,8 @@ def read_document_task(base_dir: str, ref: DocumentRef, doc_hash: str, reading_k
     The file is read once and its bytes must have `doc_hash` (else ContentChanged, and nothing is
     cached): the reading filed under a digest is always the reading of those bytes. A reading found
     in the store is of the same bytes (checked on load), perhaps under another upload's file name."""
-    shared = shared_readings(store)
-    if shared is None:
-        return read_document(Path(base_dir), ref, _engine(), get_settings(), expect_digest=doc_hash)
-    return read_shared(shared, reading_key, base_dir, ref, _engine(), get_settings(), doc_hash)
+    return read_shared(shared_readings(store), reading_key, base_dir, ref, _engine(), get_settings(), doc_hash,
+                       read=read_document)
 
 
 @task(name="extract-document", cache_policy=NO_CACHE, persist_result=False,

@@ -333,17 +333,19 @@ class SharedReadings:
 
 
 def read_shared(shared: SharedReadings | None, reading_key: str, base_dir, ref, engine, settings,
-                digest: str) -> DocumentReading:
+                digest: str, read=None) -> DocumentReading:
     """The reading of `ref`'s bytes (which must have `digest`): from `shared` when kept there, else
-    read now (pipeline.document.read_document) and kept for the next listing that carries them."""
+    read now (`read`, default pipeline.document.read_document) and kept for the next listing that
+    carries them."""
     from pathlib import Path
 
-    from pipeline.document import read_document
+    if read is None:
+        from pipeline.document import read_document as read
 
     if shared is not None and (kept := shared.get(reading_key, digest)) is not None:
         kept.file = ref.file  # the same bytes, perhaps uploaded under another name
         return kept
-    reading = read_document(Path(base_dir), ref, engine, settings, expect_digest=digest)
+    reading = read(Path(base_dir), ref, engine, settings, expect_digest=digest)
     if shared is not None:
         shared.put(reading_key, reading)
     return reading
