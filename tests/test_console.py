@@ -26,6 +26,7 @@ from tests.conftest import text_page
 from zizhi.cli import main
 
 PASSWORD = "correct horse battery"
+ENGLISH = {"Accept-Language": "en"}
 COMPANY = "杭州鲜果时光食品有限公司"
 
 
@@ -78,7 +79,8 @@ def env(tmp_path):
     db = ConsoleStore(store)
     db.add_reviewer("alice", PASSWORD)
     app = create_app(url, ConsoleSettings(login_max_failures=3))
-    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    # These tests read the English labels (Accept-Language); test_console_i18n.py reads the Chinese ones.
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False, headers=ENGLISH)
     return {"url": url, "store": store, "db": db, "client": client, "ids": ids, "boxes": boxes}
 
 
@@ -313,7 +315,7 @@ def test_decision_is_appended_and_opens_the_next_in_queue(env):
                           comment="seal covers the date")
     r = client.post(f"/verdicts/{ids['review']}/decision", data=form)
     assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{ids['reject']}?recorded={ids['review']}"
-    assert "SUB-A recorded: reject (UNREADABLE EXPIRED)" in client.get(r.headers["location"]).text
+    assert "SUB-A recorded: reject (unreadable and expired)" in client.get(r.headers["location"]).text
     (review,) = env["db"].reviews(ids["review"])
     assert (review.reviewer, review.decision, review.reason_codes, review.comment, review.prescreen_decision) == (
         "alice", "reject", ["UNREADABLE", "EXPIRED"], "seal covers the date", "review")
@@ -371,7 +373,7 @@ def test_a_csrf_token_of_another_session_does_not_work(env):
     client, vid = logged_in(env), env["ids"]["review"]
     stolen = csrf_of(client.get("/queue").text)
     env["db"].add_reviewer("bob", PASSWORD)
-    bob = TestClient(env["client"].app, follow_redirects=False)
+    bob = TestClient(env["client"].app, follow_redirects=False, headers=ENGLISH)
     assert login(bob, name="bob").status_code == 303
     assert bob.post(f"/verdicts/{vid}/decision", data={"decision": "approve", "csrf_token": stolen}
                     ).status_code == 403
@@ -693,7 +695,7 @@ def test_a_lease_keeps_a_verdict_for_the_reviewer_who_opened_it(env):
     alice = logged_in(env)
     alice.get(f"/verdicts/{ids['review']}")  # alice holds SUB-A
     db.add_reviewer("bob", PASSWORD)
-    bob = TestClient(alice.app, follow_redirects=False)
+    bob = TestClient(alice.app, follow_redirects=False, headers=ENGLISH)
     assert login(bob, name="bob").status_code == 303
     queue = bob.get("/queue").text
     assert "being reviewed by alice" in queue
@@ -807,7 +809,8 @@ def test_stats_report_the_figures_of_the_audit_trail(env):
 def test_a_lockout_survives_a_restart_and_is_lifted_by_the_operator(env, capsys):
     for _ in range(3):
         assert login(env["client"], password="guess-guess-guess").status_code == 401
-    restarted = TestClient(create_app(env["url"], ConsoleSettings(login_max_failures=3)), follow_redirects=False)
+    restarted = TestClient(create_app(env["url"], ConsoleSettings(login_max_failures=3)), follow_redirects=False,
+                           headers=ENGLISH)
     assert login(restarted).status_code == 429
     assert main(["reviewers", "unlock", "alice", "--store", env["url"]]) == 0
     assert "alice unlocked (3 failed login(s) forgotten)" in capsys.readouterr().out
@@ -899,7 +902,7 @@ def test_the_console_server_closes_a_connection_whose_headers_trickle_in(env):
             reply = b""
             while chunk := c.recv(65536):
                 reply += chunk
-        assert reply.startswith(b"HTTP/1.1 200") and b"Reviewer login" in reply
+        assert reply.startswith(b"HTTP/1.1 200") and "审核员登录".encode() in reply  # no Accept-Language: zh-CN
         # a request head growing past the limit is refused (h11 bounds what it buffers unparsed)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
             c.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000)
