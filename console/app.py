@@ -1,6 +1,6 @@
 """The reviewer console: a server-rendered web app over the verdict store.
 
-Routes (all but /login and /static need a login):
+Routes (all but /login, /language and /static need a login):
 
 - `GET /queue`: latest verdict of each submission, filterable, oldest first, paginated.
 - `GET /verdicts/{id}`: the evidence — pages with field boxes, quality, fields, checks, reasons —
@@ -15,6 +15,8 @@ Routes (all but /login and /static need a login):
 - `GET /audit`, `GET /export.csv`: the audit trail, on screen and as CSV.
 - `GET /stats`, `GET /stats.json`: agreement, overturns, audit sample, reviewers' pace, over a
   date range.
+- `GET /language/{zh-CN|en}?next=PATH`: the language link (a cookie); pages are in zh-CN unless it
+  or the browser's Accept-Language asks for English (console/i18n.py).
 
 Opening a pending verdict takes a lease on it (`ZIZHI_CONSOLE_LEASE_MINUTES`): others see who is
 reviewing it, `j` and "next" skip it, and their decisions on it are refused (409) while it lasts.
