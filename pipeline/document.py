@@ -101,7 +101,7 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
     """Border, occlusion, specimen, glare and screenshot flags and the capture kinds of the page
     (pipeline.capture_flags), with their evidence boxes, into `result.quality`. With the page's
     `extraction`, an occluder over where an unread field's value would be names that field."""
-    from pipeline.capture_flags import capture_findings, value_areas
+    from pipeline.capture_flags import bottom_cut_finding, capture_findings, value_areas
 
     if result.quality is None:
         return
@@ -114,12 +114,31 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
         unread = {name: label for name, label in extraction.labels_found.items() if name not in result.fields}
         hidden = value_areas(unread, lines, signals.size)
     found = capture_findings(signals, lines, result.doc_type, boxes, rules.thresholds.capture_flags, hidden)
+    if result.doc_type == "business_licence" and "screenshot" not in found.kinds and not any(
+            f.flag == "border_incomplete" and "bottom" in f.sides for f in found.flags):
+        inverse = page.transform.inverse()
+        cut = bottom_cut_finding(lines, float(page.transform.size[1]), inverse.apply, page.page,
+                                 rules.thresholds.capture_flags, page.size)
+        if cut is not None:
+            found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
+                _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
     result.quality.capture.extend(k for k in found.kinds if k not in result.quality.capture)
     for f in found.flags:
         result.quality.flags.append(f.message)
         result.quality.evidence.append(FlagEvidence(flag=f.flag, message=f.message, page=f.page,
                                                     box=box_to_quad(f.box) if f.box else None,
                                                     sides=f.sides, fields=f.fields))
+
+
+def _merge_border(found, cut):
+    """One border_incomplete finding for the page: the sides and reasons of both."""
+    if found is None:
+        return cut
+    from pipeline.capture_flags import Finding, _union
+
+    return Finding("border_incomplete", found.message.rstrip(")") + "; and at the bottom: nothing read below its "
+                   "last field row)", found.page, _union([b for b in (found.box, cut.box) if b]),
+                   sides=list(dict.fromkeys(found.sides + cut.sides)))
 
 
 def quality_of(reading: PageReading, settings: Settings) -> Quality:
