@@ -428,6 +428,7 @@ def test_every_page_speaks_chinese_and_the_switch_turns_every_label_english(cons
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{base}/login")
     login_items = page.evaluate(PAGE_TEXT_JS)
     page.fill("input[name=name]", "alice")
@@ -451,7 +452,10 @@ def test_every_page_speaks_chinese_and_the_switch_turns_every_label_english(cons
             if name == "a failed check":
                 page.keyboard.press("?")  # the keys' help, shown
                 assert page.locator("#keys-help").is_visible()
+                page.screenshot(path=str(ARTIFACTS / f"console-keys-{lang}.png"))
                 page.keyboard.press("Escape")
+            if name in ("queue", "stats"):
+                page.screenshot(path=str(ARTIFACTS / f"console-{name}-{lang}.png"))
             seen[name] = page.evaluate(PAGE_TEXT_JS)
         # console.js's own messages and the confirm dialog, on the failed check (dismissed: nothing recorded)
         page.goto(f"{base}/verdicts/{fail_id}")

@@ -424,9 +424,12 @@ def test_the_language_link_sets_a_cookie_kept_across_pages_and_logins(site):
     assert "Reviewer login" in client.get("/login").text
     r = client.get("/language/zh-CN", params={"next": "/login"})
     assert r.headers["location"] == "/login" and "审核员登录" in client.get("/login").text
-    # the link on each page leads back to the same page
-    html = _client(site).get(f"/verdicts/{site['ids']['review']}", params={"category": "general"}).text
-    assert f'href="/language/en?next=%2Fverdicts%2F{site["ids"]["review"]}%3Fcategory%3Dgeneral"' in html
+    # the link on each page leads back to the same page; on a refused decision (a POST's answer), to its verdict
+    fresh, vid = _client(site), site["ids"]["review"]
+    html = fresh.get(f"/verdicts/{vid}", params={"category": "general"}).text
+    assert f'href="/language/en?next=%2Fverdicts%2F{vid}%3Fcategory%3Dgeneral"' in html
+    refused = fresh.post(f"/verdicts/{vid}/decision", data={"csrf_token": csrf_of(html), "seen_review": "0"})
+    assert refused.status_code == 400 and f'href="/language/en?next=%2Fverdicts%2F{vid}"' in refused.text
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil", "javascript:alert(1)"])
