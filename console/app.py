@@ -419,7 +419,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             held = db.take_lease(verdict_id, session.reviewer, minutes=settings.lease_minutes) if lease \
                 else db.live_lease(verdict_id)
             holder = held if held is not None and held.reviewer != session.reviewer else None
-        looks = checks_to_look_at(verdict)
+        looks = checks_to_look_at(verdict, tr.check_value)
         crops = {(c.doc_index, c.field_name) for c in looks if c.field_name is not None}
         return {"f": f, "stored": stored, "verdict": verdict, "submission": submission, "documents": documents,
                 "images": images, "facts": db.facts(verdict_id), "submission_note": submission_note,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -113,8 +114,9 @@ def _field_of(doc: DocumentResult, check_name: str | None, value: str | None) ->
     return name if name in doc.fields else None
 
 
-def checks_to_look_at(verdict: Verdict) -> list[CheckView]:
-    """Every `fail` then `review` check, with its field (when it has a box) and the marked diff."""
+def checks_to_look_at(verdict: Verdict, show: Callable[[str], str] = lambda value: value) -> list[CheckView]:
+    """Every `fail` then `review` check, with its field (when it has a box) and the marked diff of
+    its expected and found values as the reader sees them (`show`: codes and dates in their words)."""
     views = []
     for status in ("fail", "review"):
         for check in verdict.checks:
@@ -129,7 +131,7 @@ def checks_to_look_at(verdict: Verdict) -> list[CheckView]:
                     page = doc.fields[name].page
                 else:
                     name = None
-            expected, found = diff_segments(check.expected, check.found)
+            expected, found = diff_segments(check.expected and show(check.expected), check.found and show(check.found))
             views.append(CheckView(check, index, name, page, expected, found))
     return views
 

@@ -194,6 +194,30 @@ class Translator:
             return ""
         return f"{self.date(value.date())} {value:%H:%M} UTC"
 
+    def check_value(self, value: str | None) -> str:
+        """A check's expected or found value as the reader reads it: in zh-CN, the document types,
+        categories, `long_term` and ISO dates in it written in Chinese; in English, as the verdict
+        says. The names only: every other character stays as the pipeline wrote it."""
+        if not value or self.locale == "en":
+            return value or ""
+        doc_types, categories = load_doc_types().types, load_rules().categories.categories
+
+        def word(m: re.Match) -> str:
+            code = m.group()
+            if code == "long_term":
+                return self.gettext("long term")
+            if code in doc_types or code == "unclassified":
+                return self.doc_type(code)
+            if code in labels.CHECK_VALUES:
+                return self._label(labels.CHECK_VALUES, code)
+            return self.category(code) if code in categories else code
+
+        alternatives = value.split(" or ")  # required_document_present: "a or b", a group of doc types
+        if len(alternatives) > 1 and all(a in doc_types for a in alternatives):
+            return format_list([self.doc_type(a) for a in alternatives], style="or", locale=self.locale)
+        value = re.sub(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])", lambda m: self.date(m.group()), value)
+        return re.sub(r"(?<![A-Za-z0-9_])[a-z][a-z_]*[a-z](?![A-Za-z0-9_])", word, value)
+
     def field_value(self, name: str, value: str) -> str:
         """A field's value as read; a date field's ISO date (or `long_term`) written in the reader's way."""
         if name in labels.DATE_FIELDS:

@@ -113,6 +113,12 @@ FIELDS = {
     "trademark_class": N_("trademark class"),
     "grantor": N_("grantor"),
 }
+# Words the checks write as their expected or found value (category_open_for_sale).
+CHECK_VALUES = {
+    "open": NP_("check value", "open"),
+    "closed": NP_("check value", "closed"),
+}
+
 # Fields whose value is an ISO date (or `long_term`): shown as a date in the reader's language.
 DATE_FIELDS = frozenset({"established", "valid_from", "valid_until", "issue_date"})
 

@@ -289,6 +289,13 @@ def test_dates_are_written_the_readers_way():
     assert zh.field_value("valid_until", "long_term") == "长期" and en.field_value("valid_until", "long_term") == "long term"
     assert zh.field_value("valid_until", "2030-13-45") == "2030-13-45"  # not a date: as read
     assert zh.field_value("holder_name", "2030-06-30") == "2030-06-30"  # not a date field
+    # a check's expected / found: codes and dates in Chinese, everything else as the pipeline wrote it
+    assert zh.check_value(">= 2026-11-27") == ">= 2026年11月27日" and zh.check_value("long_term") == "长期"
+    assert zh.check_value("food_business_licence or food_production_licence") == "食品经营许可证或食品生产许可证"
+    assert zh.check_value("general") == "普通类目" and zh.check_value("closed") == "禁止线上销售"
+    assert zh.check_value("91510107MA59G2WX04") == "91510107MA59G2WX04" and zh.check_value("x_business_licence") \
+        == "x_business_licence"
+    assert en.check_value(">= 2026-11-27") == ">= 2026-11-27" and en.check_value("long_term") == "long_term"
     assert zh.flag("photocopy: no colour on a document") == ("复印件", "no colour on a document")
     assert zh.flag("something else") == ("", "something else")
 
