@@ -81,17 +81,23 @@ def catalogue_path(locale: str) -> Path:
     return CATALOGUES / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=len(LOCALES))
-def translations(locale: str) -> gettext_module.NullTranslations:
-    """The locale's compiled catalogue (fuzzy entries left out: an unreviewed guess is not shown)."""
-    if locale == "en":
-        return NullTranslations()
-    with catalogue_path(locale).open("rb") as po:
-        catalog = read_po(po, locale=locale, domain=DOMAIN)
+def compile_catalogue(path: Path, locale: str) -> Translations:
+    """A `.po` compiled in memory (fuzzy entries left out: an unreviewed guess is not shown). A
+    malformed file raises, so the console refuses to start rather than fail on a page."""
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale, domain=DOMAIN, abort_invalid=True)
     mo = io.BytesIO()
     write_mo(mo, catalog, use_fuzzy=False)
     mo.seek(0)
     return Translations(mo, domain=DOMAIN)
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> gettext_module.NullTranslations:
+    """The locale's catalogue; English needs none (its msgids are the English)."""
+    if locale == "en":
+        return NullTranslations()
+    return compile_catalogue(catalogue_path(locale), locale)
 
 
 class Translator:

@@ -20,7 +20,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 from fastapi.testclient import TestClient
 
@@ -34,6 +34,7 @@ from console.i18n import (
     LOCALES,
     Translator,
     catalogue_path,
+    compile_catalogue,
     environment,
     preferred_locale,
 )
@@ -233,6 +234,16 @@ def test_the_catalogue_compiles_and_its_placeholders_match():
     assert compiled.gettext("Wrong name or password.") == "用户名或密码错误。"
     assert compiled.pgettext("decision", "review") == "需人工复核"
     assert compiled.ngettext("%(count)s page", "%(count)s pages", 3) % {"count": 3} == "共 3 页"
+
+
+def test_a_malformed_catalogue_stops_the_start(tmp_path):
+    broken = tmp_path / "messages.po"
+    broken.write_text('msgid "Queue"\nmsgstr "待审列表\n\nmsgid "x"\n', encoding="utf-8")
+    with pytest.raises(PoFileError, match="missing msgstr"):
+        compile_catalogue(broken, "zh_CN")
+    good = tmp_path / "good.po"
+    good.write_text('msgid "Queue"\nmsgstr "待审列表"\n', encoding="utf-8")
+    assert compile_catalogue(good, "zh_CN").gettext("Queue") == "待审列表"
 
 
 def test_console_js_words_come_from_the_page():
