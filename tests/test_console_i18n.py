@@ -107,8 +107,8 @@ def verdict_data(verdict: dict, submission: dict | None = None) -> set[str]:
     for check in verdict.get("checks", []):
         found.update(v for v in (check.get("document"), check.get("expected"), check.get("found"),
                                  check.get("message")) if v)
-    for reason in verdict.get("reasons", []):
-        found.update(v for v in (reason.get("document"), reason.get("message")) if v)
+    for reason in verdict.get("reasons", []):  # merchant_message (SPEC §2): Chinese in both languages, by SPEC
+        found.update(v for v in (reason.get("document"), reason.get("message"), reason.get("merchant_message")) if v)
     if submission:
         shop, product = submission["shop"], submission["product"]
         found.update(v for v in (shop.get("name"), shop.get("company"), shop.get("credit_code"), product.get("title"),
