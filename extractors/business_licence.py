@@ -38,6 +38,7 @@ from extractors.values import (
     line_field,
     name_field,
     read_credit_code,
+    strip_site_tail,
 )
 from validators import dates
 
@@ -96,7 +97,9 @@ def extract(lines: list[OcrLine]) -> Extraction:
         if len(name.spans) > 1 and COMPANY_END.search(name.spans[0].text):
             name.spans = name.spans[:1]
         cut = cut_at_labels(name, _label_words())
-        text = _clean_name(name.text)
+        text, tail = strip_site_tail(_clean_name(name.text))
+        if tail:
+            cut = cut or f"a site watermark ({tail})"
         stripped = LEADING_JUNK_NAME.match(text)
         if stripped and stripped.end() < len(text):
             # a watermark's letters or the label's own tail (称) glued in front of the name
@@ -140,7 +143,7 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if scope is not None:
         text = scope_text([span.text for span in scope.spans], business_licence=True)
         out.fields["scope"] = field_from_value(scope, text)
-    _absence_evidence(out, lines, rows, hits, first, scope)
+    _absence_evidence(out, lines, rows, hits, first, scope, [address])
     return out
 
 
@@ -152,12 +155,14 @@ PERIOD_TEXT = re.compile(r"至[:：]?([0-9]{4}年|长期|永久|不约定|\*{3})
 
 
 def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hits: list[LabelHit],
-                      first: dict[str, LabelHit], scope: Value | None) -> None:
-    """Record what the rules need to tell "not printed" from "not read" (types.Extraction)."""
+                      first: dict[str, LabelHit], scope: Value | None, others: list[Value | None] = ()) -> None:
+    """Record what the rules need to tell "not printed" from "not read" (types.Extraction). A
+    period-like text inside another labelled value (经营范围, or a 住所 that notes its temporary
+    premises' 有效期至) is that value's, not a term printed without its label."""
     for hit in hits:
         for name in LABEL_FIELDS.get(hit.field, (hit.field,)):
             out.labels_found.setdefault(name, hit.label)
-    scope_rows = {id(span.row) for span in scope.spans} if scope is not None else set()
+    scope_rows = {id(span.row) for value in (scope, *others) if value is not None for span in value.spans}
     period_rows = {h.row_index for h in hits if h.field in LABEL_FIELDS}
     for ri, row in enumerate(rows):
         if id(row) in scope_rows or ri in period_rows:

@@ -130,10 +130,18 @@ def group_rows(lines: list[OcrLine]) -> list[Row]:
     return rows
 
 
+# Latin letters glued in front of a line's Chinese text: a licence's security microprint (SCJDGL,
+# 市场监督管理's initials) or a watermark. A label may start right after them.
+LATIN_LEAD = re.compile(r"^[A-Za-z]{2,}(?=[\u4e00-\u9fff])")
+
+
 def _compact(row: Row) -> None:
     text, owners, boundaries = [], [], set()
     for li, line in enumerate(row.lines):
         boundaries.add(len(text))
+        lead = LATIN_LEAD.match(line.text.strip())
+        if lead:
+            boundaries.add(len(text) + len(lead.group(0)))
         gap = False
         for ci, ch in enumerate(line.text):
             if ch.isspace():

@@ -357,7 +357,11 @@ def _lines_near_edges(signals: PageSignals, lines, share: float) -> dict[str, in
     return near
 
 
-def _border_finding(signals: PageSignals, lines, t: CaptureFlagThresholds) -> Finding | None:
+def _border_finding(signals: PageSignals, lines, t: CaptureFlagThresholds,
+                    complete_sides: tuple[str, ...] = ()) -> Finding | None:
+    """`complete_sides`: sides the page's own content shows complete (a licence's footer read at its
+    bottom): a sheet reaching that edge is a tight crop there, not a cut one (a text line cut by the
+    edge still counts)."""
     cut = _cut_lines(signals, lines, t)
     sides, boxes, why = [], [], []
     background_seen = min(s.paper_share for s in signals.sides.values()) <= t.border_background_max_paper
@@ -369,7 +373,8 @@ def _border_finding(signals: PageSignals, lines, t: CaptureFlagThresholds) -> Fi
             sides.append(side)
             boxes.extend(cut[side])
             why.append(f"{len(cut[side])} text line(s) cut by the {side} edge")
-        elif (sig is not None and background_seen and not born_digital and sig.paper_share >= t.border_min_paper_share
+        elif (sig is not None and side not in complete_sides and background_seen and not born_digital
+              and sig.paper_share >= t.border_min_paper_share
               and sig.ink_share >= t.border_min_frame_ink and sig.paper_span is not None
               and near_text[side] >= t.border_min_lines_near):
             # a photo (background visible on another side) whose sheet, with print on it, runs
@@ -509,6 +514,20 @@ def _specimen_finding(page: int, lines) -> Finding | None:
     return Finding("specimen", f"specimen: a sample document, not a licence ({shown})", page, box)
 
 
+def footer_sides(lines, t: CaptureFlagThresholds) -> tuple[str, ...]:
+    """("bottom",) when a business licence's footer (国家企业信用信息公示系统网址, …监制), the last thing
+    it prints, was read at the bottom of the page's text: its bottom edge is in the frame."""
+    if not lines:
+        return ()
+    footer = re.compile(t.licence_footer)
+    bottom = max(float(ln.quad[:, 1].max()) for ln in lines)
+    unit = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for ln in lines]))
+    if any(footer.search("".join(ln.text.split())) and float(ln.quad[:, 1].max()) >= bottom - 2 * unit
+           for ln in lines):
+        return ("bottom",)
+    return ()
+
+
 def capture_findings(signals: PageSignals | None, lines, doc_type: str, fields: dict[str, Box],
                      t: CaptureFlagThresholds, hidden: dict[str, Box] | None = None) -> CaptureFindings:
     """Flags and capture kinds of one page.
@@ -530,7 +549,7 @@ def capture_findings(signals: PageSignals | None, lines, doc_type: str, fields: 
     if shot:
         out.kinds.append("screenshot")
         out.flags.append(shot)
-    border = _border_finding(signals, lines, t)
+    border = _border_finding(signals, lines, t, footer_sides(lines, t) if doc_type == "business_licence" else ())
     if border and not shot:  # a screenshot's crop of a licence is reported as the screenshot
         out.flags.append(border)
     occluded = _occlusion_findings(signals, fields, t, hidden, lines)

@@ -108,6 +108,12 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
 
     for work in works:
         check_document_read(ev, work, rules)
+        if work.rereads:
+            kept = [r for r in work.rereads if r.kept]
+            ev.add(Check(name="key_field_reread", status="pass" if kept else "skip", document=work.ref.file,
+                         found="; ".join(f"{r.field}: {r.text}" for r in kept) or None,
+                         message="rule-bearing text read again: " + "; ".join(
+                             f"{r.field} {r.describe()}" for r in work.rereads[:8])))
     check_completeness(ev, submission, works, rules)
 
     entity_types = set(rules.categories.entity_documents)
@@ -135,6 +141,8 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
     for work in works:
         if work.doc_type == "brand_authorization" and work.ref.file not in judged:
             check_validity(ev, work, today, t)
+        if work.doc_type == "brand_authorization":
+            check_letter_signatory(ev, work, t)
     note_unreadable_extras(ev, submission, works, rules)
     if images:
         check_product_images(ev, images, rules)
@@ -215,6 +223,25 @@ def check_completeness(ev: Evaluation, submission: Submission, works: list[Docum
             names_zh = " / ".join(type_name(t) for t in group)
             ev.add(Check(name="required_document_present", status=status, expected=expected, found=None,
                          message=f"required document missing: {names_zh}"), "MISSING_DOCUMENT")
+
+
+def check_letter_signatory(ev: Evaluation, work: DocumentWork, thresholds: Thresholds) -> None:
+    """A letter's body and its signature block name the same grantor (issue 20): a letter written by
+    one party and signed by another does not show who grants it — review, with both names."""
+    grantor = work.result.fields.get("grantor")
+    signatory = work.extraction.signatory if work.extraction is not None else None
+    if grantor is None or signatory is None:
+        return
+    match = names.compare_names(grantor.value, signatory.value, near_threshold=thresholds.name_near_score)
+    doc = work.ref.file
+    if match.status == "same":
+        ev.add(Check(name="letter_signed_by_grantor", status="pass", document=doc, expected=grantor.value,
+                     found=signatory.value, score=100.0))
+        return
+    ev.add(Check(name="letter_signed_by_grantor", status="review", document=doc, expected=grantor.value,
+                 found=signatory.value, score=round(match.score, 1),
+                 message=f"the letter's body names {grantor.value} as the grantor, but it is signed by "
+                         f"{signatory.value}"), "AUTHORIZATION_CHAIN_BROKEN")
 
 
 def note_unreadable_extras(ev: Evaluation, submission: Submission, works: list[DocumentWork], rules: Rules) -> None:

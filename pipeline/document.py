@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 
+import numpy as np
+
 from extractors import brand_authorization, business_licence
 from extractors.classify import UNCLASSIFIED, Classification, classify
 from extractors.form import extract_form, load_forms
@@ -31,6 +33,7 @@ from pipeline.models import (
 )
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
+from pipeline.rereads import RULE_FIELDS, reread_credit_code, reread_missing_holder, reread_rule_lines
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import Settings
 from rules import Rules, load_rules
@@ -55,6 +58,7 @@ class DocumentWork:
     readings: list[PageReading] = field(default_factory=list)
     seal_rereads: list[tuple[str, str]] = field(default_factory=list)  # lines read again without seal ink
     seals: list = field(default_factory=list)  # pipeline.seals.Seal of the document's page, as result.seals
+    rereads: list = field(default_factory=list)  # pipeline.rereads.Reread of the document's page
 
     @property
     def doc_type(self) -> str:
@@ -122,6 +126,17 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
         if cut is not None:
             found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
                 _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
+    sheets = getattr(page, "sheets", [])  # (a reading pickled before sheets were kept has none)
+    if len(sheets) >= 2:
+        # Two documents in one upload (a licence beside a food licence, 正本 beside 副本): the largest
+        # sheet was read and judged alone, never their fields merged; a person sees both boxes.
+        message = (f"multiple_documents: {len(sheets)} documents in one upload; only the largest was read "
+                   f"and judged — each document must be uploaded on its own")
+        result.quality.flags.append(message)
+        for sheet in sheets:
+            result.quality.evidence.append(FlagEvidence(
+                flag="multiple_documents", message=message, page=page.page,
+                box=[[round(float(x)), round(float(y))] for x, y in sheet]))
     result.quality.capture.extend(k for k in found.kinds if k not in result.quality.capture)
     for f in found.flags:
         result.quality.flags.append(f.message)
@@ -170,6 +185,7 @@ class DocumentReading:
     signals: dict[int, PageSignals] = field(default_factory=dict)  # page -> capture_flags.measure_page()
     seals: dict[int, list] = field(default_factory=dict)  # page -> pipeline.seals.read_seals()
     seal_rereads: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # page -> reread_under_seals()
+    rereads: dict[int, list] = field(default_factory=dict)  # page -> pipeline.rereads.Reread attempts
 
 
 def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
@@ -209,7 +225,47 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
             reading.seal_rereads[index] = reread_under_seals(image, page_reading, reading.seals[index], engine)
         except Exception as e:  # noqa: BLE001 - the page's text stands without its seals
             reading.errors.append(ErrorItem(stage="seals", page=index, message=f"{type(e).__name__}: {e}"))
+        try:
+            attempts = reread_credit_code(image, page_reading, engine)
+            extraction = first_extraction(page_reading)
+            if extraction is not None and "holder_name" not in extraction.fields:
+                attempts += reread_missing_holder(image, page_reading, engine,
+                                                  extraction.labels_found.get("holder_name"))
+                extraction = first_extraction(page_reading)
+            attempts += reread_rule_lines(image, page_reading, engine, rule_lines(page_reading, extraction))
+            if attempts:
+                reading.rereads[index] = attempts
+        except Exception as e:  # noqa: BLE001 - the first reading stands
+            reading.errors.append(ErrorItem(stage="reread", page=index, message=f"{type(e).__name__}: {e}"))
     return reading
+
+
+def first_extraction(page: PageReading) -> Extraction | None:
+    """Classify and extract a page as read so far (cheap: no OCR), to find what to read again."""
+    lines = page_lines(page)
+    extractor = EXTRACTORS.get(classify(lines).doc_type)
+    return extractor(lines) if extractor is not None else None
+
+
+def rule_lines(page: PageReading, extraction: Extraction | None) -> list[tuple[str, int]]:
+    """(field, index into page.lines) of the lines behind the rule-bearing fields of a first
+    extraction of the page, for pipeline.rereads."""
+    if extraction is None:
+        return []
+    targets = []
+    for name in RULE_FIELDS:
+        f = extraction.fields.get(name)
+        if f is None or not f.quads:
+            continue
+        for quad in f.quads:
+            cx, cy = (float(v) for v in np.asarray(quad).reshape(-1, 2).mean(axis=0))
+            for i, line in enumerate(page.lines):
+                q = np.asarray(line.quad_original)
+                if q[:, 0].min() <= cx <= q[:, 0].max() and q[:, 1].min() <= cy <= q[:, 1].max():
+                    if (name, i) not in targets:
+                        targets.append((name, i))
+                    break
+    return targets
 
 
 def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Settings, rules: Rules) -> DocumentWork:
@@ -249,6 +305,7 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
                                     box=box_to_quad(s.box), shape=s.shape) for s in page_seals]
         work.seals = list(page_seals)
     work.seal_rereads = list(reading.seal_rereads.get(page.page, []))
+    work.rereads = list(getattr(reading, "rereads", {}).get(page.page, []))
     return work
 
 

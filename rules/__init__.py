@@ -95,6 +95,9 @@ class CaptureFlagThresholds(BaseModel):
         r"成立日期|注册日期|营业期限|经营期限|有效期|名称|住所|经营场所|营业场所|法定代表人|负责人|经营者|注册资本|"
         r"经营范围|类型|组成形式|投资人",
         description="Regex of a business licence's row labels (a line that starts with one is a field row)")
+    licence_footer: str = Field(r"监制|信用信息公示系统网址|gsxt",
+                                description="Regex of a business licence's footer, the last line it prints: read at "
+                                            "the bottom of the text, the sheet's bottom edge is in the frame")
     bottom_cut_max_gap: float = Field(0.25, ge=0, le=1,
                                       description="the sheet can only run off below if the text reaches this close "
                                                   "to the image's bottom (share of the text block's height)")
