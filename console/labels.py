@@ -92,7 +92,9 @@ CHECKS = {
     "authorization_period_nested": N_("authorization period within the previous one"),
     "authority_seal": N_("issuing authority's seal"),
     "letter_seal_names_grantor": N_("letter's seal names the grantor"),
+    "letter_signed_by_grantor": N_("letter signed by its grantor"),
     "seal_ink_removed": N_("lines under a seal read again"),
+    "key_field_reread": N_("key fields read again"),
     "product_image_clean": N_("product image free of prohibited content"),
 }
 
@@ -140,4 +142,5 @@ FLAGS = {
     "photocopy": N_("photocopy"),
     "screen recapture": N_("screen recapture"),
     "screen_recapture": N_("screen recapture"),
+    "multiple_documents": N_("several documents in one image"),
 }

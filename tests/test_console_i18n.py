@@ -41,7 +41,7 @@ from console.i18n import (
 from console.settings import ConsoleSettings
 from extractors.classify import load_doc_types
 from operations.store import Store
-from pipeline.models import REASON_CODES, Check
+from pipeline.models import REASON_CODES, Check, FlagEvidence
 from rules import load_rules
 from tests.conftest import ROOT, SUBMISSIONS
 from tests.test_console import COMPANY, PASSWORD, _page_png, _record, csrf_of
@@ -268,6 +268,8 @@ def test_every_reason_code_check_field_and_type_has_a_chinese_name():
     assert len(produced) > 20
     assert not produced - set(labels.CHECKS), f"checks without a name in console/labels.py: {produced - set(labels.CHECKS)}"
     assert set(Check.model_fields["status"].annotation.__args__) == set(labels.CHECK_STATUSES)
+    flags = set(re.findall(r"[a-z_]+", FlagEvidence.model_fields["flag"].description))  # "border_incomplete | …"
+    assert len(flags) > 5 and not flags - set(labels.FLAGS), flags - set(labels.FLAGS)
     fields = set()  # every field the fixtures' ground truth names
     for path in SUBMISSIONS.glob("*/expected.json"):
         for doc in json.loads(path.read_text(encoding="utf-8")).get("documents", {}).values():
