@@ -96,6 +96,10 @@ CHECKS = {
     "seal_ink_removed": N_("lines under a seal read again"),
     "key_field_reread": N_("key fields read again"),
     "product_image_clean": N_("product image free of prohibited content"),
+    # SPEC §6's videos and text (issue 23's media checks, named ahead of their merge)
+    "product_video_clean": N_("product video free of prohibited content"),
+    "product_title_clean": N_("title free of prohibited content"),
+    "product_description_clean": N_("description free of prohibited content"),
 }
 
 # Field names (SPEC §3), as the forms print their labels.

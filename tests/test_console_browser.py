@@ -381,8 +381,8 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
 # console.js's words, each with where it is (see tests/test_console_i18n.py: ui_words_left).
 PAGE_TEXT_JS = """() => {
   const items = [];
-  const where = (el) => el.closest('.diffed') ? 'diff' : el.closest('kbd') ? 'kbd' : el.closest('code') ? 'command'
-    : el.closest('[id^="language-"]') ? 'language' : 'text';
+  const where = (el) => el.closest('.merchant-message') ? 'merchant' : el.closest('.diffed') ? 'diff'
+    : el.closest('kbd') ? 'kbd' : el.closest('code') ? 'command' : el.closest('[id^="language-"]') ? 'language' : 'text';
   const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode, parent = node.parentElement;

@@ -89,9 +89,10 @@ def ui_words_left(items: list[tuple[str, str]], data: set[str]) -> list[str]:
 
 
 def cjk_left(items: list[tuple[str, str]], data: set[str]) -> list[str]:
-    """Chinese characters (and full-width punctuation) left in an English page once its data is out."""
+    """Chinese characters (and full-width punctuation) left in an English page once its data is out.
+    "merchant": what the merchant is told (`.merchant-message`, SPEC §2), Chinese in every console language."""
     return [f"{where}: {text.strip()[:80]!r}" for where, text in items
-            if where != "language" and CJK.search(_without_data(text, data, where))]
+            if where not in ("language", "merchant") and CJK.search(_without_data(text, data, where))]
 
 
 def verdict_data(verdict: dict, submission: dict | None = None) -> set[str]:
@@ -153,7 +154,9 @@ class _PageText(HTMLParser):
         if "style" in tags:
             return
         where = "text"
-        if any("diffed" in a.get("class", "").split() for _, a in self.stack):
+        if any("merchant-message" in a.get("class", "").split() for _, a in self.stack):
+            where = "merchant"
+        elif any("diffed" in a.get("class", "").split() for _, a in self.stack):
             where = "diff"
         elif "kbd" in tags:
             where = "kbd"
@@ -262,10 +265,21 @@ def test_console_js_words_come_from_the_page():
 
 def test_every_reason_code_check_field_and_type_has_a_chinese_name():
     assert tuple(labels.REASONS) == REASON_CODES  # SPEC §5, in its order
-    produced = set()
+    # A name the source holds in a variable or an f-string cannot be read here: the files that build
+    # names are listed with what they build (issue 23's media checks), so that each gets a name too.
+    # pipeline/evaluation.py's low_confidence(ev, "name", …) checks the name its callers pass (read below).
+    made = {"pipeline/media/listing.py": {"product_title_clean", "product_description_clean"},
+            "pipeline/evaluation.py": set()}
+    produced, building = set(), set()
     for path in (ROOT / "pipeline").rglob("*.py"):
-        produced.update(re.findall(r"Check\(\s*name=\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
+        source = path.read_text(encoding="utf-8")
+        produced.update(re.findall(r"Check\(\s*name=\"([a-z_]+)\"", source))
+        produced.update(re.findall(r"low_confidence\(\s*ev,\s*\"([a-z_]+)\"", source))
+        if re.search(r"Check\(\s*name=(?!\")", source):
+            building.add(path.relative_to(ROOT).as_posix())
     assert len(produced) > 20
+    assert not building - set(made), f"files building check names at run time, not listed here: {building - set(made)}"
+    produced.update(*(made[file] for file in building))
     assert not produced - set(labels.CHECKS), f"checks without a name in console/labels.py: {produced - set(labels.CHECKS)}"
     assert set(Check.model_fields["status"].annotation.__args__) == set(labels.CHECK_STATUSES)
     flags = set(re.findall(r"[a-z_]+", FlagEvidence.model_fields["flag"].description))  # "border_incomplete | …"
