@@ -6,6 +6,9 @@
   in batch sub-flows (hundreds of tasks each), claimed in and recorded to zizhi's verdict store.
   Each submission is one `verify` task (claim, then the tasks above called in turn), mapped on the
   batch's task runner, whose size bounds the work in flight: Prefect schedules, nothing here does.
+- `process_intake`: the submissions the intake API accepted (operations/intake.py) whose content has no
+  verdict yet: each fetched from object storage into a staging folder and verified by the same
+  `backlog-batch` sub-flow as an inbox (claims, verdicts, failures recorded alike).
 - `replay_fixtures`: the fixture replay (accuracy against ground truth) as a flow, for nightly runs.
 
 `zizhi verify` calls `pipeline.runner.verify` directly (a one-off check should not pay for
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -513,6 +518,60 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
     return summary
 
 
+@flow(name="process-intake", log_prints=True)
+def process_intake(store: str | None = None, objects: str | None = None, today: dt.date | None = None,
+                   limit: int | None = None, concurrency: int | None = None) -> dict:
+    """Verify the API's accepted submissions whose content has no verdict yet (at most `limit`).
+
+    Each is fetched by digest from object storage (`objects`, default ZIZHI_OBJECTS) into a staging
+    folder and goes through `backlog-batch` like an inbox folder: claimed, verified, its verdict or
+    failure recorded. Status changes are then written to the outbox for the callback."""
+    from operations.intake import IntakeSettings, IntakeStore, materialise
+
+    logger = get_run_logger()
+    s = bl.backlog_settings()
+    store_url = store or s.store
+    st = open_store(store_url)
+    intake = IntakeStore(st)
+    settings = IntakeSettings()
+    objs = settings.open_objects(store_url) if objects is None else \
+        IntakeSettings(objects=objects).open_objects(store_url)
+    owner = current_owner(uuid.uuid4().hex[:8])
+    todo = intake.pending_work(owner=owner, limit=limit or s.backlog_batch_size)
+    summary: dict = {"found": len(todo), "counts": {}, "failed": []}
+    if not todo:
+        return summary
+    staging = Path(tempfile.mkdtemp(prefix="zizhi-intake-"))
+    try:
+        items = []
+        for n, version in enumerate(todo):
+            try:
+                folder = materialise(objs, version, staging / f"{n:04d}-v{version.version}")
+            except Exception as e:  # noqa: BLE001 - storage unreachable or corrupt: retried up to the limit
+                message = f"could not fetch the upload from object storage: {describe(e)}"
+                logger.warning("%s v%d: %s", visible(version.submission_id), version.version, message)
+                item = Item(version.submission_id, version.content_hash)
+                if st.claim([item], owner=owner, lease_seconds=s.backlog_lease_seconds,
+                            max_attempts=s.backlog_max_attempts):
+                    st.record_failure(item.key, message, owner=owner, permanent=False)
+                summary["failed"].append({"submission_id": version.submission_id, "error": message})
+                continue
+            items.append(Item(version.submission_id, version.content_hash, str(folder)))
+        logger.info("%d accepted submission(s) to verify from %r", len(items), objs)
+        if items:
+            runner = task_runner("thread", concurrency or s.backlog_concurrency)
+            with bl.ClaimKeeper(st, owner, interval=max(1.0, s.backlog_lease_seconds / 4)):
+                outcomes = backlog_batch.with_options(task_runner=runner)(items, store_url, bl.today_or(today), owner)
+            for o in outcomes:
+                summary["counts"][o.status] = summary["counts"].get(o.status, 0) + 1
+                if o.status == "failed":
+                    summary["failed"].append({"submission_id": o.submission_id, "error": o.error})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    intake.sync_notifications()
+    return summary
+
+
 @task(name="replay", cache_policy=NO_CACHE, persist_result=False)
 def replay_task(root: str, floors: str | None = None) -> dict:
     from devtools.replay import check_floors, load_floors, render, replay
@@ -603,5 +662,5 @@ def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_c
     return ids
 
 
-__all__ = ["Key", "backlog_batch", "deploy_to_pool", "deployments", "process_backlog", "replay_fixtures",
-           "verify_submission"]
+__all__ = ["Key", "backlog_batch", "deploy_to_pool", "deployments", "process_backlog", "process_intake",
+           "replay_fixtures", "verify_submission"]

@@ -14,9 +14,9 @@ import re
 from functools import lru_cache
 
 from extractors.classify import UNCLASSIFIED, load_doc_types
-from pipeline.models import Check
+from pipeline.models import Check, Reason
 from pipeline.settings import get_settings
-from rules import MerchantMessages, MessageCondition, MessageTemplate, message_placeholders, load_rules
+from rules import MerchantMessages, MessageCondition, MessageTemplate, load_rules, message_placeholders
 
 # A value quoted to the merchant is cut to this many characters (an OCR line can be a paragraph).
 MAX_QUOTED = 60
@@ -115,3 +115,22 @@ def merchant_message(code: str, check: Check | None = None, *, doc_type: str | N
 def default_messages() -> MerchantMessages:
     """The operator's templates (ZIZHI_RULES_DIR when set, else the packaged ones)."""
     return load_rules(get_settings().rules_dir).merchant_messages
+
+
+def reviewer_reasons(codes: list[str], verdict_reasons: list[Reason], *,
+                     messages: MerchantMessages | None = None) -> list[Reason]:
+    """A reviewer's rejection codes as reasons for the merchant: where the pre-screen gave a reason
+    with the same code, its specific sentence(s) (the reviewer confirmed it); else the code's generic
+    sentence (the reviewer saw something the pre-screen did not: nothing specific is known)."""
+    messages = messages or default_messages()
+    out: list[Reason] = []
+    for code in dict.fromkeys(codes):
+        same = [r for r in verdict_reasons if r.code == code and r.merchant_message]
+        if same:
+            out += [Reason(code=code, document=r.document, message=r.message, merchant_message=r.merchant_message)
+                    for r in same]
+        else:
+            entry = messages.codes.get(code)
+            text = entry.generic if entry else messages.default
+            out.append(Reason(code=code, message="reviewer's decision", merchant_message=text))
+    return out

@@ -213,11 +213,23 @@ class MerchantMessages(BaseModel):
         return self
 
 
+class UploadRequirements(BaseModel):
+    """What each upload must show, told to the merchant before upload (rules/upload_requirements.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_upload: list[str] = Field(min_length=1, description="For every document")
+    entity_documents: list[str] = Field(default_factory=list, description="Also for entity licences (rule 4)")
+    product_documents: list[str] = Field(default_factory=list, description="Also for product documents (rule 5)")
+    by_type: dict[str, list[str]] = Field(default_factory=dict, description="Also for one document type")
+
+
 class Rules(BaseModel):
     categories: CategoryTable
     thresholds: Thresholds
     content: ContentRules
     merchant_messages: MerchantMessages
+    upload_requirements: UploadRequirements
 
 
 def _read(path: Path) -> dict:
@@ -238,4 +250,5 @@ def load_rules(directory: Path | None = None) -> Rules:
     return Rules(categories=CategoryTable.model_validate(_read(pick("categories.yaml"))),
                  thresholds=Thresholds.model_validate(_read(pick("thresholds.yaml"))),
                  content=ContentRules.model_validate(_read(pick("content.yaml"))),
-                 merchant_messages=MerchantMessages.model_validate(_read(pick("merchant_messages.yaml"))))
+                 merchant_messages=MerchantMessages.model_validate(_read(pick("merchant_messages.yaml"))),
+                 upload_requirements=UploadRequirements.model_validate(_read(pick("upload_requirements.yaml"))))
