@@ -190,6 +190,8 @@ def test_hostile_bodies_get_a_clean_4xx(api):
     r = client.post("/v1/submissions", content=many_headers,
                     headers=AUTH | {"content-type": "multipart/form-data; boundary=B"})
     assert r.status_code == 422
+    r = client.get("/v1/health", headers={"X-Padding": "a" * 65536})
+    assert r.status_code == 431 and r.json()["error"]["code"] == "headers_too_large"
     r = client.post("/v1/submissions", files=parts(submission()), headers=AUTH | {"Idempotency-Key": "ключ".encode()})
     assert r.status_code == 422
     nothing_stored(service)
