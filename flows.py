@@ -610,7 +610,7 @@ def _schedule(cron: str, timezone: str | None):
 
 def _deployment_specs(inbox: str, store: str | None, *, backlog_cron: str | None, replay_dir: str | None,
                       replay_cron: str | None, timezone: str | None, concurrency_limit: int | None,
-                      scheduled: bool = True) -> list[dict]:
+                      scheduled: bool = True, intake_cron: str | None = None) -> list[dict]:
     """The two deployments: the backlog on a cron, the fixture replay nightly; each with its schedule
     (in `timezone`, default ZIZHI_SCHEDULE_TIMEZONE; none when not `scheduled`: runs on demand only)
     and a concurrency limit (default ZIZHI_DEPLOYMENT_CONCURRENCY, 1)."""
@@ -625,21 +625,28 @@ def _deployment_specs(inbox: str, store: str | None, *, backlog_cron: str | None
          "schedules": [_schedule(replay_cron or s.replay_cron, timezone)] if scheduled else [],
          "parameters": {"root": str(replay_dir or s.replay_dir)},
          "description": "Accuracy of the pipeline on the fixture submissions"},
-    ]
+    ] + ([{"flow": process_intake, "name": "intake", "concurrency_limit": limit,
+           "schedules": [_schedule(intake_cron, timezone)] if scheduled else [],
+           "parameters": {"store": store or s.store},
+           "description": "Verify what the intake API accepted (zizhi serve --no-worker leaves it to this)"}]
+         if intake_cron else [])
 
 
 def deployments(inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
                 replay_dir: str | None = None, replay_cron: str | None = None, timezone: str | None = None,
-                concurrency_limit: int | None = None, scheduled: bool = True) -> list:
+                concurrency_limit: int | None = None, scheduled: bool = True,
+                intake_cron: str | None = None) -> list:
     """The served deployments: the backlog on a cron, the fixture replay nightly."""
     specs = _deployment_specs(inbox, store, backlog_cron=backlog_cron, replay_dir=replay_dir, replay_cron=replay_cron,
-                              timezone=timezone, concurrency_limit=concurrency_limit, scheduled=scheduled)
+                              timezone=timezone, concurrency_limit=concurrency_limit, scheduled=scheduled,
+                              intake_cron=intake_cron)
     return [spec.pop("flow").to_deployment(**spec) for spec in specs]
 
 
 def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
                    replay_dir: str | None = None, replay_cron: str | None = None, timezone: str | None = None,
-                   concurrency_limit: int | None = None, scheduled: bool = True) -> list[str]:
+                   concurrency_limit: int | None = None, scheduled: bool = True,
+                   intake_cron: str | None = None) -> list[str]:
     """Register the same two deployments in a process work pool (created if missing), for
     `prefect worker start --pool POOL` on any machine with this checkout at the same path."""
     from prefect.client.orchestration import get_client
@@ -655,7 +662,7 @@ def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_c
     ids = []
     for spec in _deployment_specs(inbox, store, backlog_cron=backlog_cron, replay_dir=replay_dir,
                                   replay_cron=replay_cron, timezone=timezone, concurrency_limit=concurrency_limit,
-                                  scheduled=scheduled):
+                                  scheduled=scheduled, intake_cron=intake_cron):
         fl = spec.pop("flow")
         remote = fl.from_source(source=source, entrypoint=f"flows.py:{fl.fn.__name__}")
         ids.append(str(remote.deploy(work_pool_name=pool, print_next_steps=False, **spec)))

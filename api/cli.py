@@ -104,8 +104,33 @@ def _run(stack: ExitStack, store, objects, settings, intake_settings, *, host: s
     print(f"zizhi: intake API on http://{host}:{port} (OpenAPI page: /docs), store {store.name}, objects "
           f"{objects.url}, worker {'embedded' if worker else 'off (--no-worker)'}, callback "
           f"{intake_settings.callback_url or 'none'}", file=sys.stderr)
-    uvicorn.Server(config).run()
+    _server(config).run()
     return 0
+
+
+def _server_class():
+    import contextlib
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that after a graceful stop on SIGTERM/SIGINT it returns instead of
+        re-raising the signal (uvicorn's default kills the process there): the worker, the notifier and
+        the temporary Prefect server are then stopped by `zizhi serve` itself, and it exits 0."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    getattr(self, "_captured_signals", []).clear()
+
+    return Server
+
+
+def _server(config):
+    return _server_class()(config)
 
 
 def store_intake(store):

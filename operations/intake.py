@@ -127,6 +127,8 @@ class IntakeSettings(BaseSettings):
                                                                            "this fast is retried")
     worker_poll_seconds: float = Field(2, gt=0, le=600, description="How often the embedded worker and the "
                                                                      "notifier look for work")
+    worker_batch_size: int = Field(2, ge=1, le=1000, description="Submissions per flow run of the embedded worker: "
+                                                                 "a stop waits for the run in progress")
 
     def objects_url(self, store_url: str) -> str:
         return self.objects or default_objects_url(store_url)

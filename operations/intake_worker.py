@@ -57,7 +57,7 @@ class IntakeWorker:
     def run_once(self) -> dict:
         from flows import process_intake
 
-        summary = process_intake(store=self.store.url, objects=self.objects)
+        summary = process_intake(store=self.store.url, objects=self.objects, limit=self.settings.worker_batch_size)
         if self.after_round is not None:
             self.after_round()
         return summary

@@ -269,3 +269,12 @@ def test_a_licence_uploaded_with_50_listings_is_stored_once_in_s3(tmp_path, seaw
     assert len(digests) == 51  # 50 submission JSONs (their ids differ) + the one licence
     assert client.get("/v1/health").status_code == 200
     service.store.close()
+
+
+def test_a_cluster_without_the_embedded_worker_gets_an_intake_deployment(tmp_path):
+    from flows import deployments
+
+    assert [d.name for d in deployments(str(tmp_path), "sqlite:///x.db")] == ["backlog", "replay-nightly"]
+    *_, intake = deployments(str(tmp_path), "sqlite:///x.db", intake_cron="* * * * *")
+    assert intake.name == "intake" and intake.parameters == {"store": "sqlite:///x.db"}
+    assert intake.schedules[0].schedule.cron == "* * * * *"

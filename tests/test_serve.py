@@ -24,6 +24,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from devtools.seaweedfs import free_port
+from operations.cluster_check import _wait
 from operations.intake import IntakeStore
 from operations.objects import S3Objects
 from operations.store import Store
@@ -42,14 +43,8 @@ STATUS_OF = {"approve": "approved", "reject": "rejected", "review": "in_review"}
 ZIZHI = str(Path(sys.executable).with_name("zizhi"))
 
 
-def wait_for(predicate, timeout: float, what: str, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+def wait_for(predicate, timeout: float, what: str):
+    return _wait(what, predicate, timeout)  # RuntimeError naming `what` after `timeout` s
 
 
 def answers(url: str) -> bool:
@@ -101,7 +96,7 @@ class Serve:
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=60)
+            return self.proc.wait(timeout=90)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(timeout=10)
@@ -118,8 +113,7 @@ def multipart(folder: Path, sub: dict | None = None, skip: str | None = None) ->
 
 def raw_request(port: int, data: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
+        s.sendall(data)  # with "Connection: close": the server closes after its answer
         chunks = []
         while chunk := s.recv(65536):
             chunks.append(chunk)
@@ -127,8 +121,10 @@ def raw_request(port: int, data: bytes) -> bytes:
 
 
 def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path, seaweedfs, prefect_api,
-                                                                        webhook_receiver, engine):
+                                                                        webhook_receiver, engine, monkeypatch):
     started = time.monotonic()
+    for key, value in seaweedfs.env.items():
+        monkeypatch.setenv(key, value)
     receiver = webhook_receiver([500, 500, 500])
     api_url, prefect_home = prefect_api
     store_url = f"sqlite:///{tmp_path}/verdicts.db"
@@ -165,7 +161,8 @@ def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path
     r = client.get("/v1/requirements", headers=AUTH | {"X-Padding": "a" * 65536})
     assert r.status_code == 431
     body = b"--zz\r\nno headers, and no end"
-    head = raw_request(server.port, b"POST /v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+    head = raw_request(server.port, b"POST /v1/submissions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       b"Authorization: Bearer " +
                        TOKEN.encode() + b"\r\nContent-Type: multipart/form-data; boundary=zz\r\n"
                        b"Content-Length: %d\r\n\r\n" % len(body) + body)
     assert head.startswith(b"HTTP/1.1 422"), head[:200]
@@ -187,21 +184,26 @@ def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path
     assert len(intake.versions(again.json()["id"])) == 1
     stored_after_ten = len(objects.digests())
 
+    def statuses() -> dict[str, str]:
+        return {sid: client.get(f"/v1/submissions/{sid}", headers=AUTH).json()["status"] for sid in accepted}
+
+    # --- a restart once some are done, the rest still to do: nothing is lost -----------------------
+    wait_for(lambda: sum(s != "pending" for s in statuses().values()) >= 3, 300, "three verdicts")
+    assert server.stop() == 0
+    server = Serve(env, tmp_path / "serve.log")
+    client = httpx.Client(base_url=server.url, timeout=60)
+    assert "pending" in statuses().values(), "the restart came too late to leave work for the new process"
+
     # What `zizhi verify` says on the same files (the same function, in this process), meanwhile.
     from pipeline.runner import verify
 
     expected = {sid: verify(SUBMISSIONS / case / "submission.json", engine=engine).decision
                 for sid, case in accepted.items()}
+    def all_decided() -> dict | None:
+        now = statuses()
+        return None if "pending" in now.values() else now
 
-    def statuses() -> dict[str, str]:
-        return {sid: client.get(f"/v1/submissions/{sid}", headers=AUTH).json()["status"] for sid in accepted}
-
-    # --- a restart once some are done: nothing is lost ---------------------------------------------
-    wait_for(lambda: sum(s != "pending" for s in statuses().values()) >= 3, 300, "three verdicts")
-    assert server.stop() == 0
-    server = Serve(env, tmp_path / "serve.log")
-    client = httpx.Client(base_url=server.url, timeout=60)
-    final = wait_for(lambda: (s := statuses()) if "pending" not in s.values() else None, 400, "every verdict")
+    final = wait_for(all_decided, 400, "every verdict")
     assert final == {sid: STATUS_OF[d] for sid, d in expected.items()}, (final, expected)
     for sid in accepted:
         got = client.get(f"/v1/submissions/{sid}", headers=AUTH).json()
@@ -222,24 +224,28 @@ def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path
     assert len(objects.digests()) == stored_after_ten + 1  # only the new JSON: its files were stored already
 
     # --- every status change reached the receiver, signed, after its three 500s --------------------
-    wait_for(lambda: not intake.events(), 60, "every event delivered")
-    assert [s for _, _, s in receiver.deliveries[:3]] == [500, 500, 500]
-    verifier = Webhook(webhook_secret())
-    changes: dict[tuple[str, int], list[str]] = {}
-    seen_ids = set()
-    for headers, body in receiver.accepted():
-        payload = verifier.verify(body, headers)
-        assert payload["event_id"] == headers["webhook-id"] and payload["type"] == "submission.status_changed"
-        if headers["webhook-id"] in seen_ids:
-            continue  # at least once: a receiver drops repeats
-        seen_ids.add(headers["webhook-id"])
-        changes.setdefault((payload["id"], payload["version"]), []).append(payload["status"])
-        if payload["status"] == "rejected":
-            assert payload["reasons"] and all(r["merchant_message"] for r in payload["reasons"])
-    expected_changes = {(s, 1): ["pending", STATUS_OF[d]] for s, d in expected.items()}
     v2 = client.get(f"/v1/submissions/{sid}", headers=AUTH).json()["status"]
+    expected_changes = {(s, 1): ["pending", STATUS_OF[d]] for s, d in expected.items()}
     expected_changes[(sid, 2)] = ["pending", v2]
-    assert changes == expected_changes
+    verifier = Webhook(webhook_secret())
+
+    def received() -> dict[tuple[str, int], list[str]]:
+        changes: dict[tuple[str, int], list[str]] = {}
+        seen_ids = set()
+        for headers, body in receiver.accepted():
+            payload = verifier.verify(body, headers)  # raises unless the signature and timestamp hold
+            assert payload["event_id"] == headers["webhook-id"] and payload["type"] == "submission.status_changed"
+            if headers["webhook-id"] in seen_ids:
+                continue  # at least once: a receiver drops repeats
+            seen_ids.add(headers["webhook-id"])
+            changes.setdefault((payload["id"], payload["version"]), []).append(payload["status"])
+            if payload["status"] == "rejected":
+                assert payload["reasons"] and all(r["merchant_message"] for r in payload["reasons"])
+        return changes
+
+    wait_for(lambda: received() == expected_changes, 60, "every status change at the receiver")
+    assert [s for _, _, s in receiver.deliveries[:3]] == [500, 500, 500]
+    wait_for(lambda: not intake.events(), 30, "an empty outbox")
     assert server.stop() == 0
     store.close()
     print(f"done-when run: {time.monotonic() - started:.0f}s")
