@@ -105,8 +105,9 @@ outbox = Table(
 
 # The console's audit trail of reviewers' decisions (console/db.py owns and creates it); read here by
 # name only, so the API does not depend on the console. Absent until the console has run on the store.
-_reviews = sql_table("reviews", sql_column("id"), sql_column("verdict_id"), sql_column("decision"),
-                     sql_column("reason_codes"), sql_column("decided_at"))
+_reviews = sql_table("reviews", sql_column("id", Integer), sql_column("verdict_id", Integer),
+                     sql_column("decision", String), sql_column("reason_codes", Text),
+                     sql_column("decided_at", DateTime))
 
 
 class IntakeSettings(BaseSettings):

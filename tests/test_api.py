@@ -278,3 +278,56 @@ def test_a_cluster_without_the_embedded_worker_gets_an_intake_deployment(tmp_pat
     *_, intake = deployments(str(tmp_path), "sqlite:///x.db", intake_cron="* * * * *")
     assert intake.name == "intake" and intake.parameters == {"store": "sqlite:///x.db"}
     assert intake.schedules[0].schedule.cron == "* * * * *"
+
+
+def test_status_follows_the_prescreen_until_a_reviewer_decides_and_each_change_becomes_an_event(api):
+    import datetime as dt
+
+    from console.db import ConsoleStore
+    from operations.store import Key, current_owner
+    from pipeline.models import Reason, Verdict
+
+    client, service = api
+    accepted = client.post("/v1/submissions", files=parts(submission()), headers=AUTH).json()
+    intake = IntakeStore(service.store)
+    verdict = Verdict(submission_id="SUB-API-1", decision="review", checked_on=dt.date(2026, 12, 7), reasons=[
+        Reason(code="LOW_CONFIDENCE", document="docs/business_licence.jpg", message="holder read at 0.41",
+               merchant_message="资质文件不清晰：营业执照上的名称无法清晰辨认，请重新上传。")])
+    service.store.record_verdict(Key("SUB-API-1", accepted["content_hash"]), verdict_json=verdict.model_dump_json(),
+                                 decision="review", checked_on=verdict.checked_on, versions={}, owner=current_owner())
+    got = client.get("/v1/submissions/SUB-API-1", headers=AUTH).json()
+    assert got["status"] == "in_review" and got["verdict"]["decision"] == "review" and got["review"] is None
+    assert intake.sync_notifications() == 1 and intake.sync_notifications() == 0
+    # A reviewer rejects in the console, adding a code the pre-screen did not give: theirs stands.
+    console = ConsoleStore(service.store)
+    verdict_id = service.store.verdicts("SUB-API-1")[0].id
+    console.record_review(verdict_id, reviewer="alice", decision="reject",
+                          reason_codes=["LOW_CONFIDENCE", "AUTHENTICITY_FLAG"], comment="internal note")
+    got = client.get("/v1/submissions/SUB-API-1", headers=AUTH).json()
+    assert got["status"] == "rejected" and got["review"]["decision"] == "reject"
+    messages = [r["merchant_message"] for r in got["review"]["reasons"]]
+    assert messages[0] == "资质文件不清晰：营业执照上的名称无法清晰辨认，请重新上传。"
+    assert messages[1] == service.rules.merchant_messages.codes["AUTHENTICITY_FLAG"].generic
+    assert "internal note" not in json.dumps(got["review"], ensure_ascii=False)
+    assert got["history"][0]["status"] == "rejected"
+    assert intake.sync_notifications() == 1
+    bodies = [json.loads(e["body"]) for e in intake.events()]
+    assert [b["status"] for b in bodies] == ["pending", "in_review", "rejected"]
+    assert [r["code"] for r in bodies[-1]["reasons"]] == ["LOW_CONFIDENCE", "AUTHENTICITY_FLAG"]
+    # The reviewer changes their mind: approved, told once more.
+    console.record_review(verdict_id, reviewer="bob", decision="approve", reason_codes=[], comment="")
+    assert client.get("/v1/submissions/SUB-API-1", headers=AUTH).json()["status"] == "approved"
+    assert intake.sync_notifications() == 1
+    assert json.loads(intake.events()[-1]["body"])["reasons"] == []
+
+
+def test_a_submission_that_cannot_be_processed_is_failed_with_its_reason(api):
+    from operations.store import Key, current_owner
+
+    client, service = api
+    accepted = client.post("/v1/submissions", files=parts(submission()), headers=AUTH).json()
+    service.store.record_failure(Key("SUB-API-1", accepted["content_hash"]), "could not fetch the upload",
+                                 owner=current_owner(), permanent=True)
+    got = client.get("/v1/submissions/SUB-API-1", headers=AUTH).json()
+    assert got["status"] == "failed" and got["failure_reason"] == "could not fetch the upload"
+    assert got["verdict"] is None

@@ -126,3 +126,20 @@ def test_without_a_callback_events_wait_in_the_outbox(tmp_path):
     intake = _store_with_versions(tmp_path)
     Notifier(intake, IntakeSettings()).round()
     assert [e["status"] for e in intake.events()] == ["pending"]
+
+
+def test_zizhi_outbox_lists_what_is_not_yet_delivered(tmp_path, capsys, webhook_receiver):
+    from zizhi.cli import main
+
+    intake = _store_with_versions(tmp_path, 2)
+    receiver = webhook_receiver([204, 500])
+    Notifier(intake, _settings(receiver)).round()  # SUB-N-0 delivered, SUB-N-1 answered 500
+    assert main(["outbox", "--store", intake.store.url]) == 0
+    out = capsys.readouterr()
+    assert "SUB-N-1 v1 → pending" in out.out and "HTTP 500" in out.out and "SUB-N-0" not in out.out
+    assert "1 event(s) not yet delivered" in out.err
+    assert main(["outbox", "--all", "--json", "--store", intake.store.url]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted((r["submission_id"], r["state"]) for r in rows) == [("SUB-N-0", "delivered"), ("SUB-N-1", "pending")]
+    assert all(r["body"]["type"] == "submission.status_changed" for r in rows)
+    assert main(["outbox", "--store", f"sqlite:///{tmp_path}/missing/v.db"]) == 2
