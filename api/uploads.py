@@ -225,6 +225,7 @@ def assemble(upload: Upload, staging: Path, rules: Rules, *, expected_id: str | 
     tree = staging / "tree"
     tree.mkdir()
     named = _named_files(submission)
+    placed: dict[Path, FilePart] = {}
     for name in named:
         try:
             resolve_document_path(tree, name)
@@ -239,6 +240,13 @@ def assemble(upload: Upload, staging: Path, rules: Rules, *, expected_id: str | 
         target = tree / name
         if name == SUBMISSION_FILE or target.resolve() == (tree / SUBMISSION_FILE).resolve():
             raise ApiError(422, f"a document may not be named {SUBMISSION_FILE}")
+        same = placed.get(target.resolve())
+        if same is not None:
+            if same.sha256 != part.sha256:  # one file under two spellings is read once: which one?
+                raise ApiError(422, f"{visible(same.name)!r} and {visible(name)!r} name the same file but were sent "
+                                    f"with different content")
+            continue
+        placed[target.resolve()] = part
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part.path, target)

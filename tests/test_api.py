@@ -331,3 +331,48 @@ def test_a_submission_that_cannot_be_processed_is_failed_with_its_reason(api):
     got = client.get("/v1/submissions/SUB-API-1", headers=AUTH).json()
     assert got["status"] == "failed" and got["failure_reason"] == "could not fetch the upload"
     assert got["verdict"] is None
+
+
+def test_one_file_under_two_spellings_must_be_the_same_bytes(api):
+    client, service = api
+    sub = submission(files=("docs/business_licence.jpg", "./docs/business_licence.jpg"))
+    same = {"docs/business_licence.jpg": LICENCE, "./docs/business_licence.jpg": LICENCE}
+    assert client.post("/v1/submissions", files=parts(sub, same), headers=AUTH).status_code == 202
+    other = {"docs/business_licence.jpg": LICENCE, "./docs/business_licence.jpg": LICENCE[:-10] + b"\0" * 10}
+    r = client.post("/v1/submissions", files=parts(dict(sub, id="SUB-API-2"), other), headers=AUTH)
+    assert r.status_code == 422 and "name the same file" in r.json()["error"]["message"]
+
+
+def test_chinese_file_names_arrive_as_written(api):
+    client, service = api
+    sub = submission(files=("资质/营业执照.jpg",))
+    r = client.post("/v1/submissions", files=parts(sub, {"资质/营业执照.jpg": LICENCE}), headers=AUTH)
+    assert r.status_code == 202, r.text
+    [version] = IntakeStore(service.store).versions("SUB-API-1")
+    assert [f.name for f in version.files] == ["submission.json", "资质/营业执照.jpg"]
+
+
+def test_an_upload_streams_to_disk_never_whole_in_memory(tmp_path):
+    import asyncio
+    import tracemalloc
+
+    from api.uploads import Limits, receive
+
+    size = 40 * 1024 * 1024
+
+    async def body():
+        yield b'--B\r\nContent-Disposition: form-data; name="docs/big.pdf"; filename="big.pdf"\r\n\r\n%PDF-1.4\n'
+        block = b"0" * (256 * 1024)
+        for _ in range(size // len(block)):
+            yield block
+        yield b"\r\n--B--\r\n"
+
+    tracemalloc.start()
+    upload = asyncio.run(receive("multipart/form-data; boundary=B", None, body(), tmp_path,
+                                 Limits(max_file_bytes=50 * 1024 * 1024, max_request_bytes=60 * 1024 * 1024,
+                                        max_parts=3)))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    part = upload.files["docs/big.pdf"]
+    assert part.size == size + len(b"%PDF-1.4\n") and part.path.stat().st_size == part.size
+    assert peak < 4 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB upload"

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import caller
 from api.errors import ApiError, responses
-from api.uploads import SUBMISSION_PART, assemble, receive
-from operations.backlog import SUBMISSION_FILE, fingerprint
+from api.uploads import SUBMISSION_PART, Upload, assemble, receive
+from operations.backlog import SUBMISSION_FILE, content_hash_of
 from operations.intake import STATUSES, Conflict, NotFound, StoredObject, Version, request_hash
 from pipeline.display import is_plain_text, visible
 from pipeline.models import Submission
@@ -98,19 +98,21 @@ def _check_key(key: str | None) -> str | None:
     return key
 
 
-def _store_upload(service, caller_id: str, submission: Submission, tree: Path, *, path_id: str | None,
-                  key: str | None) -> dict:
-    """Everything after the upload is on disk and checked: idempotency, the id, then the writes."""
+def _store_upload(service, caller_id: str, submission: Submission, upload: Upload, tree: Path, *,
+                  path_id: str | None, key: str | None) -> dict:
+    """Everything after the upload is on disk and checked: idempotency, the id, then the writes.
+
+    The content hash is the backlog's, made from the digests computed while the files streamed in
+    (no file is read again, let alone into memory)."""
     new = path_id is None
-    fp = fingerprint(tree, max_file_bytes=service.limits.max_file_bytes)
-    if fp.error or any(d.startswith("!") for d in fp.doc_hashes.values()):
-        raise ApiError(422, fp.error or "a named file could not be read back")
+    digests = {name: part.sha256 for name, part in upload.files.items()}
+    content_hash = content_hash_of(upload.submission_json, digests)
     sid = submission.id
     kind = "submission" if new else "version"
     if key is not None:
         found = service.intake.idempotent_answer(caller_id, key)
         if found is not None:
-            if found[0] == request_hash(kind, sid, fp.content_hash):
+            if found[0] == request_hash(kind, sid, content_hash):
                 return found[1]  # the same request again: the same answer, nothing stored twice
             raise ApiError(409, "this Idempotency-Key was used for another request (other content or id)")
     try:
@@ -120,18 +122,18 @@ def _store_upload(service, caller_id: str, submission: Submission, tree: Path, *
     except NotFound:
         raise ApiError(404, f"no submission {sid!r}") from None
     documents = {ref.file for ref in submission.documents}
-    files = [StoredObject(SUBMISSION_FILE, "submission", hashlib.sha256(fp.submission_json).hexdigest(),
-                          len(fp.submission_json))]
-    for name, digest in fp.doc_hashes.items():
-        files.append(StoredObject(name, "document" if name in documents else "product_image", digest,
-                                  (tree / name).stat().st_size))
+    files = [StoredObject(SUBMISSION_FILE, "submission", hashlib.sha256(upload.submission_json).hexdigest(),
+                          len(upload.submission_json))]
+    for name, part in upload.files.items():
+        files.append(StoredObject(name, "document" if name in documents else "product_image", part.sha256,
+                                  part.size))
     stored: set[str] = set()
     for obj in files:
         if obj.sha256 not in stored:
             service.objects.put_file(tree / (SUBMISSION_FILE if obj.role == "submission" else obj.name), obj.sha256)
             stored.add(obj.sha256)
     try:
-        return service.intake.add_version(caller_id, sid, new=new, content_hash=fp.content_hash, files=files,
+        return service.intake.add_version(caller_id, sid, new=new, content_hash=content_hash, files=files,
                                           idempotency_key=key)
     except Conflict as e:
         raise ApiError(409, str(e)) from None
@@ -149,7 +151,8 @@ async def _accept(request: Request, caller_id: str, key: str | None, path_id: st
         upload = await receive(request.headers.get("content-type", ""), request.headers.get("content-length"),
                                request.stream(), staging, service.limits)
         submission, tree = await run_in_threadpool(assemble, upload, staging, service.rules, expected_id=path_id)
-        answer = await run_in_threadpool(_store_upload, service, caller_id, submission, tree, path_id=path_id, key=key)
+        answer = await run_in_threadpool(_store_upload, service, caller_id, submission, upload, tree,
+                                         path_id=path_id, key=key)
     finally:
         await run_in_threadpool(shutil.rmtree, staging, True)
     if service.on_accept is not None:
