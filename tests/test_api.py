@@ -334,7 +334,7 @@ def test_a_submission_that_cannot_be_processed_is_failed_with_its_reason(api):
 
 
 def test_one_file_under_two_spellings_must_be_the_same_bytes(api):
-    client, service = api
+    client, _ = api
     sub = submission(files=("docs/business_licence.jpg", "./docs/business_licence.jpg"))
     same = {"docs/business_licence.jpg": LICENCE, "./docs/business_licence.jpg": LICENCE}
     assert client.post("/v1/submissions", files=parts(sub, same), headers=AUTH).status_code == 202
