@@ -27,6 +27,8 @@ LICENCE = (DEMO / "docs" / "business_licence.jpg").read_bytes()
 def make_client(tmp_path: Path, objects: str | None = None, **api) -> tuple[TestClient, Service]:
     store = Store(f"sqlite:///{tmp_path}/verdicts.db")
     intake_settings = IntakeSettings(objects=objects or str(tmp_path / "objects"))
+    (tmp_path / "staging").mkdir(exist_ok=True)
+    api.setdefault("staging_dir", str(tmp_path / "staging"))
     service = Service(store=store, objects=intake_settings.open_objects(store.url),
                       settings=ApiSettings(tokens=[TOKEN, OTHER], **api), intake_settings=intake_settings)
     return TestClient(create_app(service), raise_server_exceptions=False), service
@@ -56,6 +58,7 @@ def parts(sub: dict | bytes | None, files: dict[str, bytes] | None = None) -> li
 
 
 def nothing_stored(service: Service) -> None:
+    assert list(Path(service.settings.staging_dir).iterdir()) == []  # no spooled upload left behind
     intake = IntakeStore(service.store)
     assert service.objects.digests() == []
     assert intake.events(undelivered_only=False) == []
