@@ -348,24 +348,27 @@ class IntakeStore:
 
     # -- notifications --
 
-    def sync_notifications(self, limit: int = 500) -> int:
+    def sync_notifications(self, limit: int = 1000) -> int:
         """Write an event for every version whose status changed since it was last notified; returns how
-        many. Looks at versions not yet settled, and at settled ones a reviewer decided on since."""
-        settled = (APPROVED, REJECTED, FAILED_STATUS)
-        cond = or_(intake_versions.c.notified_status.is_(None), intake_versions.c.notified_status.not_in(settled))
+        many. Looks only where a change can be: a pending version that now has a verdict or a failed
+        claim, and a version a reviewer decided on since it was last notified (oldest first)."""
+        joined = (intake_versions
+                  .outerjoin(verdicts, and_(verdicts.c.submission_id == intake_versions.c.submission_id,
+                                            verdicts.c.content_hash == intake_versions.c.content_hash))
+                  .outerjoin(claims, and_(claims.c.submission_id == intake_versions.c.submission_id,
+                                          claims.c.content_hash == intake_versions.c.content_hash)))
+        cond = or_(intake_versions.c.notified_status.is_(None),
+                   and_(intake_versions.c.notified_status == PENDING,
+                        or_(verdicts.c.id.is_not(None), claims.c.state == FAILED)))
         if self.reviews_available():
-            reviewed = (select(verdicts.c.submission_id, verdicts.c.content_hash,
-                               func.max(_reviews.c.decided_at).label("last"))
-                        .join(_reviews, _reviews.c.verdict_id == verdicts.c.id)
-                        .group_by(verdicts.c.submission_id, verdicts.c.content_hash)).subquery()
-            q = (select(intake_versions).select_from(intake_versions.outerjoin(reviewed, and_(
-                reviewed.c.submission_id == intake_versions.c.submission_id,
-                reviewed.c.content_hash == intake_versions.c.content_hash)))
-                .where(or_(cond, reviewed.c.last > intake_versions.c.notified_at)))
-        else:
-            q = select(intake_versions).where(cond)
+            reviewed = (select(_reviews.c.verdict_id, func.max(_reviews.c.decided_at).label("last"))
+                        .group_by(_reviews.c.verdict_id)).subquery()
+            joined = joined.outerjoin(reviewed, reviewed.c.verdict_id == verdicts.c.id)
+            cond = or_(cond, reviewed.c.last > intake_versions.c.notified_at)
+        q = (select(intake_versions).select_from(joined).where(cond)
+             .order_by(intake_versions.c.created_at, intake_versions.c.version).limit(limit))
         with self.engine.connect() as conn:
-            candidates = [_version(r._mapping) for r in conn.execute(q.limit(limit))]
+            candidates = [_version(r._mapping) for r in conn.execute(q)]
         made = 0
         for version in candidates:
             status = self.status(version)
