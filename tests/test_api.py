@@ -379,3 +379,19 @@ def test_an_upload_streams_to_disk_never_whole_in_memory(tmp_path):
     part = upload.files["docs/big.pdf"]
     assert part.size == size + len(b"%PDF-1.4\n") and part.path.stat().st_size == part.size
     assert peak < 4 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB upload"
+
+
+def test_object_storage_down_during_an_upload_is_503_and_no_version(tmp_path, monkeypatch):
+    from devtools.seaweedfs import free_port
+
+    # A real endpoint address where nothing listens (connection refused), as when the S3 server is down.
+    monkeypatch.setenv("ZIZHI_S3_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "zizhi-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "zizhi-test-secret")
+    client, service = make_client(tmp_path, objects="s3://zizhi/down")
+    r = client.post("/v1/submissions", files=parts(submission()), headers=AUTH)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+    assert IntakeStore(service.store).owner("SUB-API-1") is None and IntakeStore(service.store).events() == []
+    assert list(Path(service.settings.staging_dir).iterdir()) == []
+    assert client.get("/v1/health").status_code == 503
+    service.store.close()

@@ -128,10 +128,16 @@ def _store_upload(service, caller_id: str, submission: Submission, upload: Uploa
         files.append(StoredObject(name, "document" if name in documents else "product_image", part.sha256,
                                   part.size))
     stored: set[str] = set()
-    for obj in files:
-        if obj.sha256 not in stored:
-            service.objects.put_file(tree / (SUBMISSION_FILE if obj.role == "submission" else obj.name), obj.sha256)
-            stored.add(obj.sha256)
+    try:
+        for obj in files:
+            if obj.sha256 not in stored:
+                service.objects.put_file(tree / (SUBMISSION_FILE if obj.role == "submission" else obj.name),
+                                         obj.sha256)
+                stored.add(obj.sha256)
+    except Exception as e:  # noqa: BLE001 - the storage refused or is down: say so, keep nothing of the version
+        # (objects already written are content-addressed: the retry finds them and writes nothing twice)
+        raise ApiError(503, f"object storage did not take the upload ({type(e).__name__}): nothing was "
+                            f"submitted; retry later", "unavailable") from None
     try:
         return service.intake.add_version(caller_id, sid, new=new, content_hash=content_hash, files=files,
                                           idempotency_key=key)
@@ -144,7 +150,7 @@ def _store_upload(service, caller_id: str, submission: Submission, upload: Uploa
 async def _accept(request: Request, caller_id: str, key: str | None, path_id: str | None) -> Accepted:
     service = request.app.state.service
     key = _check_key(key)
-    if path_id is not None and service.intake.owner(path_id) != caller_id:
+    if path_id is not None and await run_in_threadpool(service.intake.owner, path_id) != caller_id:
         raise ApiError(404, f"no submission {path_id!r}")  # before reading a byte of the body
     staging = Path(tempfile.mkdtemp(prefix="zizhi-upload-", dir=service.settings.staging_dir))
     try:
