@@ -79,10 +79,21 @@ def prefect_api(tmp_path_factory):
         log.close()
 
 
+@pytest.fixture
+def serve_processes():
+    """Every `zizhi serve` a test starts, stopped at its end whatever happened (no orphan on failure)."""
+    started: list[Serve] = []
+    yield started
+    for server in started:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait(timeout=10)
+
+
 class Serve:
     """`zizhi serve` as a process on a free loopback port."""
 
-    def __init__(self, env: dict, log: Path):
+    def __init__(self, env: dict, log: Path, started: list | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -90,6 +101,8 @@ class Serve:
         self.proc = subprocess.Popen([ZIZHI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                                      stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
         out.close()
+        if started is not None:
+            started.append(self)
         wait_for(lambda: self.proc.poll() is not None or answers(self.url + "/v1/health"), 90, "zizhi serve")
         assert self.proc.poll() is None, log.read_text()[-3000:]
 
@@ -121,7 +134,8 @@ def raw_request(port: int, data: bytes) -> bytes:
 
 
 def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path, seaweedfs, prefect_api,
-                                                                        webhook_receiver, engine, monkeypatch):
+                                                                        webhook_receiver, engine, monkeypatch,
+                                                                        serve_processes):
     started = time.monotonic()
     for key, value in seaweedfs.env.items():
         monkeypatch.setenv(key, value)
@@ -136,7 +150,7 @@ def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path
                PREFECT_API_URL=api_url, PREFECT_HOME=str(prefect_home),
                PREFECT_LOCAL_STORAGE_PATH=str(tmp_path / "prefect-storage"))
     objects = S3Objects(f"s3://{seaweedfs.bucket}/{bucket_prefix}", endpoint=seaweedfs.endpoint)
-    server = Serve(env, tmp_path / "serve.log")
+    server = Serve(env, tmp_path / "serve.log", serve_processes)
     client = httpx.Client(base_url=server.url, timeout=60)
     store = Store(store_url)
     intake = IntakeStore(store)
@@ -190,7 +204,7 @@ def test_the_listing_service_submits_over_http_and_is_told_every_change(tmp_path
     # --- a restart once some are done, the rest still to do: nothing is lost -----------------------
     wait_for(lambda: sum(s != "pending" for s in statuses().values()) >= 3, 300, "three verdicts")
     assert server.stop() == 0
-    server = Serve(env, tmp_path / "serve.log")
+    server = Serve(env, tmp_path / "serve.log", serve_processes)
     client = httpx.Client(base_url=server.url, timeout=60)
     assert "pending" in statuses().values(), "the restart came too late to leave work for the new process"
 
