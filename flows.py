@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -546,7 +547,9 @@ def process_intake(store: str | None = None, objects: str | None = None, today: 
         items = []
         for n, version in enumerate(todo):
             try:
-                folder = materialise(objs, version, staging / f"{n:04d}-v{version.version}")
+                # Named after the submission: the verdict store keeps the folder a verdict was made from.
+                safe = re.sub(r"[^A-Za-z0-9._-]+", "_", version.submission_id)[:80]
+                folder = materialise(objs, version, staging / f"{n:04d}-{safe}-v{version.version}")
             except Exception as e:  # noqa: BLE001 - storage unreachable or corrupt: retried up to the limit
                 message = f"could not fetch the upload from object storage: {describe(e)}"
                 logger.warning("%s v%d: %s", visible(version.submission_id), version.version, message)
