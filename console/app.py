@@ -57,6 +57,7 @@ from console.labels import N_
 from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
 from operations.store import Store
+from pipeline.merchant import reviewer_reasons
 from pipeline.models import REASON_CODES, Submission, Verdict
 from pipeline.settings import get_settings
 
@@ -425,6 +426,11 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
                 "images": images, "facts": db.facts(verdict_id), "submission_note": submission_note,
                 "history": history, "seen_review": history[0].id if history else 0, "newer": newer,
                 "holder": holder, "looks": looks, "crops": crops, "reasons": reason_views(verdict),
+                # what the merchant is told for each decision's reasons (the pre-screen's sentence for a code
+                # it gave, else the code's generic one), beside the reviewer's codes
+                "merchant_messages": {h.id: [r.merchant_message for r in reviewer_reasons(h.reason_codes,
+                                                                                          verdict.reasons)]
+                                      for h in history},
                 "failed_checks": (failed := failed_check_names(verdict)), "failed_labels": tr.checks(failed),
                 "filter_query": urlencode(f.query()),
                 "audit": stored.decision == "approve" and db.is_audit(verdict_id), "problem": None,
