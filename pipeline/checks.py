@@ -19,8 +19,8 @@ from extractors.form import load_forms, number_module
 from pipeline.brand_chain import check_brand_chain
 from pipeline.document import DocumentWork
 from pipeline.evaluation import Evaluation, low_confidence, trusted, type_name
+from pipeline.media.listing import ListingReading, screen_listing
 from pipeline.models import Check, Decision, Submission
-from pipeline.product_images import ProductImageReading, check_product_images
 from pipeline.seals import check_seals
 from rules import Rules, Thresholds
 from validators import credit_code as uscc
@@ -95,8 +95,8 @@ def decide(evaluation: Evaluation) -> Decision:
 
 
 def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, today: dt.date,
-             images: list[ProductImageReading] | None = None) -> Evaluation:
-    """Every rule of SPEC §4 over the submission's documents (and §6 over its product images)."""
+             listing: ListingReading | None = None) -> Evaluation:
+    """Every rule of SPEC §4 over the submission's documents (and §6 over its pictures, videos and text)."""
     ev = Evaluation()
     t = rules.thresholds
     category = rules.categories.categories[submission.product.category]
@@ -129,8 +129,7 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
     check_seals(ev, works, t.capture_flags)
     if submission.product.brand:
         check_brand_chain(ev, submission, works, rules, today)
-    if images:
-        check_product_images(ev, images, rules)
+    ev.media = screen_listing(ev, submission.product, listing, rules)
     return ev
 
 

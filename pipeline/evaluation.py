@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from extractors.classify import load_doc_types
-from pipeline.models import Check, FieldValue, Reason
+from pipeline.models import Check, FieldValue, MediaResult, Reason
 
 
 @dataclass
 class Evaluation:
     checks: list[Check] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
+    media: list[MediaResult] = field(default_factory=list)  # SPEC §6: what each picture and video showed
 
     def add(self, check: Check, code: str | None = None, message: str | None = None) -> None:
         self.checks.append(check)

@@ -1,0 +1,143 @@
+"""Sample a video's frames: run as a child process by pipeline.media.videos, never imported by it.
+
+    python pipeline/media/decode.py VIDEO OUT_DIR LIMITS_JSON
+
+Decodes VIDEO with OpenCV's FFmpeg backend (the one inside the pinned opencv-python-headless wheel:
+H.264, HEVC, VP8/VP9, AV1, MPEG-4 in MP4, MOV, WEBM, MKV), keeps a frame at least every
+`sample_every_s` seconds and the first frame after each cut or appearance (a scene change, or a few
+blocks changing a lot — a sticker, a banner — between consecutive frames, judged on downscaled
+greyscale copies; at most one such frame per `min_event_gap_s`), drops kept frames near-identical to
+the previous kept one,
+writes them to OUT_DIR as PNG and prints one JSON manifest on stdout. A problem is a manifest too:
+{"ok": false, "clear": bool, "error": "..."} — `clear` when the file is plainly not a usable video
+(cannot be opened, no frame, cut short), not when it merely exceeds a limit.
+
+It runs in its own process so that the caller can kill it at a deadline: a decoder stuck on a
+hostile file must not hang a worker. It imports only OpenCV and numpy (cheap to start).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+THUMB_WIDTH = 160  # the downscaled copy cuts and near-duplicates are judged on
+CUT_WIDTH = 64
+
+
+def _thumb(frame: np.ndarray, width: int) -> np.ndarray:
+    h, w = frame.shape[:2]
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    return cv2.resize(grey, (width, max(1, round(h * width / max(w, 1)))), interpolation=cv2.INTER_AREA)
+
+
+def _largest_block_change(a: np.ndarray, b: np.ndarray, block: int = 8) -> float:
+    """The largest mean absolute difference over any block×block window: a small overlay (a phone
+    number, a QR sticker) changes a few blocks a lot, compression noise changes all blocks a little."""
+    diff = cv2.absdiff(a, b).astype(np.float32)
+    return float(cv2.blur(diff, (block, block)).max())
+
+
+def sample(path: str, out_dir: Path, limits: dict) -> dict:
+    max_seconds = float(limits["max_seconds"])
+    every = float(limits["sample_every_s"])
+    cut_level = float(limits["cut_min_difference"])
+    same_level = float(limits["same_frame_max_block_difference"])
+    change_level = float(limits["change_min_block_difference"])
+    min_gap = float(limits["min_event_gap_s"])
+    max_frames = int(limits["max_frames"])
+    max_pixels = int(limits["max_pixels"])
+
+    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        return {"ok": False, "clear": True, "error": "video cannot be decoded (not an MP4, MOV or WEBM video "
+                                                     "the decoder can open)"}
+    try:
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        count = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+        duration = count / fps if fps > 0 and count > 0 and math.isfinite(count / fps) else None
+        head = {"width": width, "height": height, "fps": round(fps, 3),
+                "duration_s": round(duration, 3) if duration else None}
+        if width * height > max_pixels:
+            return {**head, "ok": False, "clear": False,
+                    "error": f"video frames are {width}×{height}, over the {max_pixels / 1e6:.1f} MP limit"}
+        if duration is not None and duration > max_seconds:
+            return {**head, "ok": False, "clear": False,
+                    "error": f"video is {duration:.1f} s long, over the {max_seconds:.0f} s limit"}
+        kept: list[dict] = []
+        last_kept = prev_cut = prev_thumb = None
+        last_kept_t = -1e9
+        next_due = 0.0
+        pending = False  # a cut or an appearance not sampled yet (too soon after the last frame kept)
+        decoded = 0
+        t = 0.0
+        while cap.grab():
+            ok, frame = cap.retrieve()
+            if not ok or frame is None:
+                break
+            decoded += 1
+            pos = cap.get(cv2.CAP_PROP_POS_MSEC)
+            t = pos / 1000.0 if pos and pos > 0 else (decoded - 1) / fps if fps > 0 else float(decoded - 1)
+            if t > max_seconds:
+                return {**head, "ok": False, "clear": False,
+                        "error": f"video runs past the {max_seconds:.0f} s limit (decoded to {t:.1f} s)"}
+            small = _thumb(frame, CUT_WIDTH)
+            thumb = _thumb(frame, THUMB_WIDTH)
+            # a cut (the whole picture changes) or something appearing on it (a sticker, a banner: a
+            # few blocks change a lot) since the previous frame
+            cut = prev_cut is not None and float(cv2.absdiff(small, prev_cut).mean()) >= cut_level
+            appears = prev_thumb is not None and thumb.shape == prev_thumb.shape \
+                and _largest_block_change(thumb, prev_thumb) >= change_level
+            prev_cut, prev_thumb = small, thumb
+            pending = pending or cut or appears
+            due = t + 1e-6 >= next_due
+            if due:
+                next_due = (math.floor(t / every + 1e-6) + 1) * every
+            event = pending and t - last_kept_t >= min_gap
+            if not (due or event):
+                continue
+            pending = False
+            if last_kept is not None and thumb.shape == last_kept.shape \
+                    and _largest_block_change(thumb, last_kept) <= same_level:
+                continue  # the same picture as the last frame screened
+            if len(kept) >= max_frames:
+                return {**head, "ok": False, "clear": False,
+                        "error": f"video has more than {max_frames} distinct frames to screen (the limit)"}
+            name = f"frame_{len(kept):04d}.png"
+            if not cv2.imwrite(str(out_dir / name), frame):
+                return {**head, "ok": False, "clear": False, "error": "a frame could not be stored for screening"}
+            kept.append({"file": name, "time_s": round(t, 3), "cut": bool(event and not due)})
+            last_kept, last_kept_t = thumb, t
+        if decoded == 0:
+            return {**head, "ok": False, "clear": True, "error": "video cannot be decoded (no frame could be read)"}
+        # A stream that stops well before its stated length was cut short (a truncated upload): what
+        # was not decoded was not screened.
+        frame_s = 1.0 / fps if fps > 0 else 0.0
+        if duration is not None and t + 2 * frame_s + 0.25 < duration:
+            return {**head, "ok": False, "clear": True,
+                    "error": f"video is cut short: frames decode to {t:.1f} s of its stated {duration:.1f} s"}
+        return {**head, "ok": True, "decoded_frames": decoded, "last_time_s": round(t, 3),
+                "duration_s": round(duration if duration is not None else t + frame_s, 3), "frames": kept}
+    finally:
+        cap.release()
+
+
+def main(argv: list[str]) -> int:
+    video, out_dir, limits = argv[1], Path(argv[2]), json.loads(argv[3])
+    try:
+        manifest = sample(video, out_dir, limits)
+    except cv2.error as e:
+        manifest = {"ok": False, "clear": True, "error": f"video cannot be decoded ({str(e).strip()[:160]})"}
+    sys.stdout.write(json.dumps(manifest))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
