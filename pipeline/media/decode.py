@@ -129,10 +129,40 @@ def sample(path: str, out_dir: Path, limits: dict) -> dict:
         cap.release()
 
 
+def frame_at(path: str, out_dir: Path, limits: dict) -> dict:
+    """The frame shown at `limits["at_s"]` seconds (the first whose time reaches it), as frame.png: what
+    the console shows beside a finding. Decoded from the start, as sampling did, so it is the same frame."""
+    at = float(limits["at_s"])
+    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        return {"ok": False, "clear": True, "error": "video cannot be decoded"}
+    try:
+        width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if width * height > int(limits["max_pixels"]):
+            return {"ok": False, "clear": False, "error": "video frames are over the pixel limit"}
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        decoded = 0
+        while cap.grab():
+            decoded += 1
+            pos = cap.get(cv2.CAP_PROP_POS_MSEC)
+            t = pos / 1000.0 if pos and pos > 0 else (decoded - 1) / fps if fps > 0 else float(decoded - 1)
+            if t + 1e-3 >= at:
+                ok, frame = cap.retrieve()
+                if not ok or not cv2.imwrite(str(out_dir / "frame.png"), frame):
+                    break
+                return {"ok": True, "width": width, "height": height, "frames": [{"file": "frame.png",
+                                                                                 "time_s": round(t, 3)}]}
+            if t > float(limits["max_seconds"]):
+                break
+        return {"ok": False, "clear": False, "error": f"no frame at {at:.1f} s"}
+    finally:
+        cap.release()
+
+
 def main(argv: list[str]) -> int:
     video, out_dir, limits = argv[1], Path(argv[2]), json.loads(argv[3])
     try:
-        manifest = sample(video, out_dir, limits)
+        manifest = frame_at(video, out_dir, limits) if "at_s" in limits else sample(video, out_dir, limits)
     except cv2.error as e:
         manifest = {"ok": False, "clear": True, "error": f"video cannot be decoded ({str(e).strip()[:160]})"}
     sys.stdout.write(json.dumps(manifest))

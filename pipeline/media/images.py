@@ -119,7 +119,10 @@ def read_picture(image: np.ndarray, engine: OcrEngine, settings: Settings, page:
     """OCR one picture (BGR) and look for codes on it; boxes in its own pixels."""
     h, w = image.shape[:2]
     reading = PictureReading(w, h, codes=find_codes(image, page))
-    for line in read_page(image, engine, settings.preprocess, page=page).lines:
+    # No page rectification: a product shot is not a photographed sheet, and a box drawn on it (a
+    # package, a card) would be taken for the page's outline and everything outside it left unread.
+    options = settings.preprocess.model_copy(update={"rectify": False})
+    for line in read_page(image, engine, options, page=page).lines:
         reading.lines.append(SeenText(line.text, float(line.confidence), _quad(line.quad_original), page))
     return reading
 

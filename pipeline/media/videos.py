@@ -71,6 +71,17 @@ def sniff_video(head: bytes) -> bool:
 
 def sample_video(data: bytes, limits: VideoLimits, timeout_s: float) -> SampledVideo:
     """Decode a video's bytes in a child process with a deadline and return the frames it kept."""
+    return _decode(data, json.loads(limits.model_dump_json()), timeout_s)
+
+
+def frame_at(data: bytes, time_s: float, limits: VideoLimits, timeout_s: float):
+    """The frame (BGR) a finding at `time_s` was seen on, decoded like the sampling (child process,
+    deadline); None when the video has no such frame or cannot be decoded."""
+    sampled = _decode(data, {**json.loads(limits.model_dump_json()), "at_s": float(time_s)}, timeout_s)
+    return sampled.frames[0][2] if sampled.error is None and sampled.frames else None
+
+
+def _decode(data: bytes, task: dict, timeout_s: float) -> SampledVideo:
     if not sniff_video(data[:16]):
         return SampledVideo({"ok": False, "clear": True, "error": "not an MP4, MOV or WEBM video"})
     with tempfile.TemporaryDirectory(prefix="zizhi-video-") as tmp:
@@ -81,7 +92,7 @@ def sample_video(data: bytes, limits: VideoLimits, timeout_s: float) -> SampledV
         # -P: the script's folder (this package) is not put on the child's import path
         env = {**os.environ, "OPENCV_FFMPEG_LOGLEVEL": "-8", "OPENCV_LOG_LEVEL": "ERROR"}
         try:
-            done = subprocess.run([sys.executable, "-P", str(DECODER), str(own), str(frames_dir), limits.model_dump_json()],
+            done = subprocess.run([sys.executable, "-P", str(DECODER), str(own), str(frames_dir), json.dumps(task)],
                                   capture_output=True, timeout=timeout_s, env=env, check=False)
         except subprocess.TimeoutExpired:
             return SampledVideo({"ok": False, "clear": False,
