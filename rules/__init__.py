@@ -116,11 +116,11 @@ class VideoLimits(BaseModel):
     cut_min_difference: float = Field(20.0, ge=0, le=255,
                                       description="Mean grey-level change between consecutive 64-px-wide "
                                                   "frames at or above which the second starts a new shot (a cut)")
-    change_min_block_difference: float = Field(60.0, ge=0, le=255,
+    change_min_block_difference: float = Field(100.0, ge=0, le=255,
                                                description="Worst 8×8-block change between consecutive "
-                                                           "160-px-wide frames at or above which something "
-                                                           "appeared (a sticker, a banner): that frame is "
-                                                           "sampled too")
+                                                           "160-px-wide frames at or above which, when the "
+                                                           "next frame keeps it, something appeared (a "
+                                                           "sticker, a banner): sampled too")
     min_event_gap_s: float = Field(0.2, ge=0, description="Cuts and appearances sample at most one frame this "
                                                           "often (the next one after the gap when too soon)")
     same_frame_max_block_difference: float = Field(6.0, ge=0, le=255,

@@ -11,9 +11,9 @@ from stdnum.cn import uscc
 
 from pipeline.checks import decide, evaluate
 from pipeline.document import DocumentWork
-from pipeline.models import DocumentRef, DocumentResult, FieldValue, Quality, Submission
 from pipeline.media.images import ProductImageReading
 from pipeline.media.listing import ListingReading
+from pipeline.models import DocumentRef, DocumentResult, FieldValue, Quality, Submission
 from rules import PACKAGED, load_rules
 
 TODAY = dt.date(2026, 11, 27)

@@ -4,10 +4,10 @@
 
 Decodes VIDEO with OpenCV's FFmpeg backend (the one inside the pinned opencv-python-headless wheel:
 H.264, HEVC, VP8/VP9, AV1, MPEG-4 in MP4, MOV, WEBM, MKV), keeps a frame at least every
-`sample_every_s` seconds and the first frame after each cut or appearance (a scene change, or a few
-blocks changing a lot — a sticker, a banner — between consecutive frames, judged on downscaled
-greyscale copies; at most one such frame per `min_event_gap_s`), drops kept frames near-identical to
-the previous kept one,
+`sample_every_s` seconds and the first frame after each cut or appearance (a scene change; or a few
+blocks changing a lot between two frames and then staying — a sticker, a banner —, judged on
+downscaled greyscale copies; at most one such frame per `min_event_gap_s`), drops kept frames
+near-identical to the previous kept one,
 writes them to OUT_DIR as PNG and prints one JSON manifest on stdout. A problem is a manifest too:
 {"ok": false, "clear": bool, "error": "..."} — `clear` when the file is plainly not a usable video
 (cannot be opened, no frame, cut short), not when it merely exceeds a limit.
@@ -28,12 +28,23 @@ import numpy as np
 
 THUMB_WIDTH = 160  # the downscaled copy cuts and near-duplicates are judged on
 CUT_WIDTH = 64
+# Frames looked at for cuts and appearances, per second of video: every frame of a 10–15 fps video,
+# every second one at 30 fps (the others are decoded — later frames depend on them — but not converted
+# to pixels, which costs as much again at 1080p).
+INSPECT_PER_S = 15
 
 
 def _thumb(frame: np.ndarray, width: int) -> np.ndarray:
+    """A greyscale copy `width` pixels wide. Every frame of a video gets one: a 1080p frame is first
+    thinned by taking every k-th pixel (to about twice the width; area-averaging all of it cost ~9 ms a
+    frame), then area-averaged, then made grey (on the few pixels left)."""
     h, w = frame.shape[:2]
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    return cv2.resize(grey, (width, max(1, round(h * width / max(w, 1)))), interpolation=cv2.INTER_AREA)
+    step = max(1, w // (2 * width))
+    if step > 1:
+        frame = frame[::step, ::step]
+        h, w = frame.shape[:2]
+    small = cv2.resize(frame, (width, max(1, round(h * width / max(w, 1)))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
 
 
 def _largest_block_change(a: np.ndarray, b: np.ndarray, block: int = 8) -> float:
@@ -76,34 +87,42 @@ def sample(path: str, out_dir: Path, limits: dict) -> dict:
         last_kept_t = -1e9
         next_due = 0.0
         pending = False  # a cut or an appearance not sampled yet (too soon after the last frame kept)
+        appearing = False  # the last frame looked at changed a lot in a few places
         decoded = 0
         t = 0.0
+        stride = max(1, math.ceil(fps / INSPECT_PER_S)) if fps > 0 else 1
         while cap.grab():
-            ok, frame = cap.retrieve()
-            if not ok or frame is None:
-                break
             decoded += 1
             pos = cap.get(cv2.CAP_PROP_POS_MSEC)
             t = pos / 1000.0 if pos and pos > 0 else (decoded - 1) / fps if fps > 0 else float(decoded - 1)
             if t > max_seconds:
                 return {**head, "ok": False, "clear": False,
                         "error": f"video runs past the {max_seconds:.0f} s limit (decoded to {t:.1f} s)"}
-            small = _thumb(frame, CUT_WIDTH)
+            if (decoded - 1) % stride and t + 1e-6 < next_due:
+                continue  # not looked at: neither due nor on the inspection stride
+            ok, frame = cap.retrieve()
+            if not ok or frame is None:
+                break
             thumb = _thumb(frame, THUMB_WIDTH)
+            small = _thumb(thumb, CUT_WIDTH)
             # a cut (the whole picture changes) or something appearing on it (a sticker, a banner: a
             # few blocks change a lot) since the previous frame
             cut = prev_cut is not None and float(cv2.absdiff(small, prev_cut).mean()) >= cut_level
             appears = prev_thumb is not None and thumb.shape == prev_thumb.shape \
                 and _largest_block_change(thumb, prev_thumb) >= change_level
             prev_cut, prev_thumb = small, thumb
-            pending = pending or cut or appears
+            # something that appeared and then stays (a sticker, a banner) is an event; a change every
+            # frame (text scrolling, a hand moving) is motion, which the 1-a-second frames cover
+            settled = appearing and not appears
+            appearing = appears
+            pending = pending or cut or settled
             due = t + 1e-6 >= next_due
             if due:
                 next_due = (math.floor(t / every + 1e-6) + 1) * every
             event = pending and t - last_kept_t >= min_gap
             if not (due or event):
                 continue
-            pending = False
+            pending = appearing = False  # this frame is looked at: what appeared on it needs no other
             if last_kept is not None and thumb.shape == last_kept.shape \
                     and _largest_block_change(thumb, last_kept) <= same_level:
                 continue  # the same picture as the last frame screened

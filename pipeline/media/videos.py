@@ -96,7 +96,7 @@ def _decode(data: bytes, task: dict, timeout_s: float) -> SampledVideo:
                                   capture_output=True, timeout=timeout_s, env=env, check=False)
         except subprocess.TimeoutExpired:
             return SampledVideo({"ok": False, "clear": False,
-                                 "error": f"video could not be decoded within {timeout_s:.0f} s (stopped)"})
+                                 "error": f"video could not be decoded within {timeout_s:g} s (stopped)"})
         try:
             manifest = json.loads(done.stdout.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):

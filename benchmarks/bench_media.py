@@ -1,0 +1,92 @@
+"""What a product video adds to a submission (issue 23, docs/performance.md).
+
+    python -m benchmarks.bench_media [--runs 3] [--json benchmarks/media.json]
+
+Verifies the fixture video cases twice each run, with and without their `product.videos` (the same
+folder otherwise), in one process with the OCR engine loaded once, and reports the difference —
+split into decoding and sampling (the child process) and screening the sampled frames (QR detection
+and OCR). Also times a corrupt video and a decoder stopped at its deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline.media.videos import sample_video
+from pipeline.ocr.base import get_engine
+from pipeline.runner import verify
+from pipeline.settings import get_settings
+from rules import load_rules
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "submissions"
+CASES = ["general-video-clean", "general-video-phone-in-frames", "general-video-qr-one-second",
+         "general-video-corrupt"]
+TODAY = dt.date(2026, 11, 27)
+
+
+def _without_videos(folder: Path, tmp: Path) -> Path:
+    copy = tmp / folder.name
+    shutil.copytree(folder, copy)
+    sub = json.loads((copy / "submission.json").read_text(encoding="utf-8"))
+    sub["product"].pop("videos", None)
+    (copy / "submission.json").write_text(json.dumps(sub, ensure_ascii=False), encoding="utf-8")
+    return copy / "submission.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_media", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    settings = get_settings()
+    limits = load_rules(settings.rules_dir).thresholds.video
+    engine = get_engine(settings.ocr)
+    verify(FIXTURES / "demo" / "submission.json", today=TODAY, engine=engine)  # warm up
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="zizhi-bench-media-") as tmp:
+        for name in CASES:
+            folder = FIXTURES / name
+            plain = _without_videos(folder, Path(tmp))
+            (video_file,) = json.loads((folder / "submission.json").read_text(encoding="utf-8"))["product"]["videos"]
+            data = (folder / video_file).read_bytes()
+            with_v, without_v, decode, frames = [], [], [], 0
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                verdict = verify(folder / "submission.json", today=TODAY, engine=engine)
+                with_v.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                verify(plain, today=TODAY, engine=engine)
+                without_v.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                sampled = sample_video(data, limits, settings.ingest.video_timeout_s)
+                decode.append(time.perf_counter() - t)
+                frames = len(sampled.frames)
+            media = next((m for m in verdict.media if m.kind == "video"), None)
+            results[name] = {
+                "decision": verdict.decision, "bytes": len(data),
+                "duration_s": media.duration_s if media else None, "frames_screened": frames,
+                "with_video_s": round(statistics.median(with_v), 2),
+                "without_video_s": round(statistics.median(without_v), 2),
+                "video_adds_s": round(statistics.median(with_v) - statistics.median(without_v), 2),
+                "decode_and_sample_s": round(statistics.median(decode), 2),
+            }
+            print(name, results[name], flush=True)
+    t = time.perf_counter()
+    stopped = sample_video((FIXTURES / "general-video-clean" / "media" / "detail.mp4").read_bytes(), limits, 0.5)
+    results["deadline_0.5s"] = {"error": stopped.error, "seconds": round(time.perf_counter() - t, 2)}
+    print("deadline", results["deadline_0.5s"])
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
