@@ -22,6 +22,7 @@ from extractors.layout import (
     group_rows,
     label_pattern,
     value_after,
+    value_beside,
 )
 from extractors.layouts import load_layouts, match_variant
 from extractors.text import chinese_punctuation, scope_text
@@ -37,18 +38,24 @@ from extractors.values import (
     line_field,
     name_field,
     read_credit_code,
+    strip_site_tail,
 )
 from validators import dates
 
 LABELS: dict[str, list[str]] = {
-    "holder_name": ["企业名称", "名称"],
+    # 字号名称: old 个体工商户 licences; the longest label is matched first, so the name never
+    # starts with the label's tail.
+    "holder_name": ["字号名称", "企业名称", "名称"],
     "credit_code": ["统一社会信用代码", "社会信用代码", "信用代码"],
     "licence_number": ["注册号"],
-    "entity_type": ["类型", "组成形式", "企业类型"],
-    "legal_representative": ["法定代表人", "执行事务合伙人", "经营者", "负责人", "投资人"],
+    "entity_type": ["类型", "组成形式", "企业类型", "公司类型"],
+    # …姓名: old 企业法人营业执照 (法定代表人姓名) and 个体工商户 (经营者姓名) print the label with 姓名
+    "legal_representative": ["法定代表人姓名", "经营者姓名", "负责人姓名", "投资人姓名", "法定代表人",
+                             "执行事务合伙人", "经营者", "负责人", "投资人"],
     "capital": ["注册资本", "注册资金", "出资额", "出资数额", "实收资本"],
     "established": ["成立日期", "注册日期"],
-    "period": ["营业期限", "经营期限", "合伙期限"],
+    # 执照有效期: old 个体工商户 licences print the licence's own term (自…至…) instead of 营业期限
+    "period": ["营业期限", "经营期限", "合伙期限", "执照有效期"],
     # the two-row layout: 营业期限自 2015年01月01日 / 营业期限至 2025年12月31日
     "period_from": ["营业期限自", "经营期限自", "合伙期限自"],
     "period_until": ["营业期限至", "经营期限至", "合伙期限至"],
@@ -63,7 +70,8 @@ def _label_words() -> re.Pattern:
     return label_pattern([w for words in LABELS.values() for w in words])
 
 
-REG_NUMBER = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
+# 注册号: 15 digits (GS15-2006, with a MOD 11,10 check digit) or, before 2007, 13 (no check digit).
+REG_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{15}|[0-9]{13})(?![0-9])")
 
 
 def extract(lines: list[OcrLine]) -> Extraction:
@@ -79,6 +87,8 @@ def extract(lines: list[OcrLine]) -> Extraction:
         if hit is None:
             return None
         v = value_after(rows, hit, hits, max_rows=max_rows)
+        if not v.text:
+            v = value_beside(rows, hit, hits) or v
         return v if v.text else None
 
     # holder_name: one line, or two when the first does not end like a name does.
@@ -87,7 +97,9 @@ def extract(lines: list[OcrLine]) -> Extraction:
         if len(name.spans) > 1 and COMPANY_END.search(name.spans[0].text):
             name.spans = name.spans[:1]
         cut = cut_at_labels(name, _label_words())
-        text = _clean_name(name.text)
+        text, tail = strip_site_tail(_clean_name(name.text))
+        if tail:
+            cut = cut or f"a site watermark ({tail})"
         stripped = LEADING_JUNK_NAME.match(text)
         if stripped and stripped.end() < len(text):
             # a watermark's letters or the label's own tail (称) glued in front of the name
@@ -131,7 +143,7 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if scope is not None:
         text = scope_text([span.text for span in scope.spans], business_licence=True)
         out.fields["scope"] = field_from_value(scope, text)
-    _absence_evidence(out, lines, rows, hits, first, scope)
+    _absence_evidence(out, lines, rows, hits, first, scope, [address])
     return out
 
 
@@ -143,12 +155,14 @@ PERIOD_TEXT = re.compile(r"至[:：]?([0-9]{4}年|长期|永久|不约定|\*{3})
 
 
 def _absence_evidence(out: Extraction, lines: list[OcrLine], rows: list[Row], hits: list[LabelHit],
-                      first: dict[str, LabelHit], scope: Value | None) -> None:
-    """Record what the rules need to tell "not printed" from "not read" (types.Extraction)."""
+                      first: dict[str, LabelHit], scope: Value | None, others: list[Value | None] = ()) -> None:
+    """Record what the rules need to tell "not printed" from "not read" (types.Extraction). A
+    period-like text inside another labelled value (经营范围, or a 住所 that notes its temporary
+    premises' 有效期至) is that value's, not a term printed without its label."""
     for hit in hits:
         for name in LABEL_FIELDS.get(hit.field, (hit.field,)):
             out.labels_found.setdefault(name, hit.label)
-    scope_rows = {id(span.row) for span in scope.spans} if scope is not None else set()
+    scope_rows = {id(span.row) for value in (scope, *others) if value is not None for span in value.spans}
     period_rows = {h.row_index for h in hits if h.field in LABEL_FIELDS}
     for ri, row in enumerate(rows):
         if id(row) in scope_rows or ri in period_rows:
@@ -260,6 +274,8 @@ def _periods(out: Extraction, rows: list[Row], hits: list[LabelHit]) -> None:
         if hit.field not in LABEL_FIELDS:
             continue
         value = value_after(rows, hit, hits, max_rows=2 if hit.field == "period" else 1)
+        if not value.text:
+            value = value_beside(rows, hit, hits) or value
         if not value.text or _noise(value):
             # nothing beside the label, or only a stray low-confidence fragment (a seal's text)
             out.blank.update(LABEL_FIELDS[hit.field])

@@ -130,10 +130,18 @@ def group_rows(lines: list[OcrLine]) -> list[Row]:
     return rows
 
 
+# Latin letters glued in front of a line's Chinese text: a licence's security microprint (SCJDGL,
+# 市场监督管理's initials) or a watermark. A label may start right after them.
+LATIN_LEAD = re.compile(r"^[A-Za-z]{2,}(?=[\u4e00-\u9fff])")
+
+
 def _compact(row: Row) -> None:
     text, owners, boundaries = [], [], set()
     for li, line in enumerate(row.lines):
         boundaries.add(len(text))
+        lead = LATIN_LEAD.match(line.text.strip())
+        if lead:
+            boundaries.add(len(text) + len(lead.group(0)))
         gap = False
         for ci, ch in enumerate(line.text):
             if ch.isspace():
@@ -370,6 +378,45 @@ def value_after(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, max_row
         rows_used += 1
         ri += 1
     return Value(spans, hit.label, row)
+
+
+def value_beside(rows: list[Row], hit: LabelHit, hits: list[LabelHit], *, reach: float = 0.9) -> Value | None:
+    """The value of a label whose own row holds nothing after it, printed half a line above or below
+    (an old licence filled in on a printer that missed the form's lines: 营业期限 with its dates
+    floating between it and the row above). The nearest row within `reach` text heights whose text
+    starts right of the label, is claimed by no label of its own before that text, and lies nearer
+    to this label than to any other label of the column. None when there is none."""
+    row = rows[hit.row_index]
+    label_right = row.x_of(hit.end - 1) + 0.5 * row.height
+    label_left = row.x_of(hit.start)
+    centre = (row.top + row.bottom) / 2
+    column = [h for h in hits if h is not hit and abs(rows[h.row_index].x_of(h.start) - label_left) < 1.5 * row.height]
+    best: tuple[float, int] | None = None
+    for ri in (hit.row_index - 1, hit.row_index + 1):
+        if not 0 <= ri < len(rows):
+            continue
+        other = rows[ri]
+        middle = (other.top + other.bottom) / 2
+        distance = abs(middle - centre)
+        if distance > reach * row.height:
+            continue
+        if any(abs((rows[h.row_index].top + rows[h.row_index].bottom) / 2 - middle) < distance for h in column):
+            continue  # nearer to another label of the column: that label's value
+        if best is None or distance < best[0]:
+            best = (distance, ri)
+    if best is None:
+        return None
+    other = rows[best[1]]
+    starts = [i for i in range(len(other.text)) if other.x_of(i) >= label_right - 0.5 * row.height]
+    if not starts:
+        return None
+    s = starts[0]
+    if any(h.row_index == best[1] and h.start <= s for h in hits):
+        return None  # the row's text there belongs to a label of its own
+    if other.x_of(s) - label_right > 8 * row.height:
+        return None  # far right of the label: another block (a notes column, the issue date)
+    e = _gap_end(other, s, len(other.text))
+    return Value([Span(other, s, e)], hit.label, row) if e > s else None
 
 
 def label_pattern(words: list[str]) -> re.Pattern:

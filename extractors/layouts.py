@@ -58,7 +58,8 @@ def match_variant(variants: list[Variant], *, labels: set[str], page_text: str, 
     """The first variant one of whose cues holds, with the cue that did (for the check's message)."""
     for variant in variants:
         for cue in variant.when_any:
-            if cue.label is not None and cue.label in labels:
+            # (a label cue stands for its longer forms too: 经营者 for 经营者姓名)
+            if cue.label is not None and any(label.startswith(cue.label) for label in labels):
                 return variant, f"label {cue.label} read"
             if cue.text is not None and cue.text in page_text:
                 return variant, f"{cue.text} printed"

@@ -84,3 +84,6 @@ class Extraction:
     omits: set[str] = field(default_factory=set)  # fields the variant does not print
     blank_allowed: set[str] = field(default_factory=set)  # fields the variant may print empty
     stray_period: str | None = None  # a period-like text (date 至 date) read outside any labelled value
+    # a letter's signature block: the party that signs (and seals) it, read above its date; the rules
+    # compare it with the grantor the body names (brand_authorization)
+    signatory: ExtractedField | None = None

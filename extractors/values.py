@@ -16,6 +16,23 @@ from validators import credit_code, dates
 CODE_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
 NAME_CHARS = re.compile(r"[^\u4e00-\u9fff·•A-Za-z]")
 COMPANY_END = re.compile(r"(公司|厂|店|部|中心|社|所|行|场|馆|室|处|院|站|坊|园|队|会|铺|吧|城|号)$")
+_ENDINGS = re.compile(r"(公司|厂|店|部|中心|社|所|行|场|馆|室|处|院|站|坊|园|队|会|铺|吧|城|号|[)）])")
+# A reposting site's watermark read on the name's line (赶集网58同城, 维库网, www.xxx.com): a site's
+# words, a domain or a phone-like digit run, and no entity form of its own.
+SITE_TAIL = re.compile(r"^(?!.*(公司|有限|集团))(?=.*(网|同城|[Cc][Oo][Mm]|[Ww]{3}|\d{2,}))[\u4e00-\u9fffA-Za-z0-9.\-]{2,14}$")
+
+
+def strip_site_tail(name: str) -> tuple[str, str | None]:
+    """The name without a site watermark glued after its entity form (…工作室赶集网58同城 →
+    …工作室), and the tail cut; the name unchanged and None when there is no such tail."""
+    for m in reversed(list(_ENDINGS.finditer(name))):
+        tail = name[m.end():]
+        if not tail:
+            continue
+        if SITE_TAIL.match(tail):
+            return name[:m.end()], tail
+        break
+    return name, None
 
 
 # A value joined from several rows is only as sure as the join: each extra row costs this much.

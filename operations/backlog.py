@@ -293,7 +293,8 @@ def engine_identity(engine) -> dict:
 # The code that turns a file into a DocumentReading: a cached reading made by other code (another
 # release, or a working copy in between) is not reused — it is pickled, so even its shape may differ.
 READING_MODULES = ("pipeline.ingest", "pipeline.preprocess", "pipeline.geometry", "pipeline.document",
-                   "pipeline.ocr.base", "pipeline.ocr.ctc", "pipeline.seals", "pipeline.capture_flags")
+                   "pipeline.ocr.base", "pipeline.ocr.ctc", "pipeline.seals", "pipeline.capture_flags",
+                   "pipeline.rereads")
 
 
 def reading_code_hash(engine=None) -> str:

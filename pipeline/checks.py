@@ -108,6 +108,12 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
 
     for work in works:
         check_document_read(ev, work, rules)
+        if work.rereads:
+            kept = [r for r in work.rereads if r.kept]
+            ev.add(Check(name="key_field_reread", status="pass" if kept else "skip", document=work.ref.file,
+                         found=kept[0].text if kept else None,
+                         message="read again where the credit code should be: "
+                                 + "; ".join(r.describe() for r in work.rereads)))
     check_completeness(ev, submission, works, rules)
 
     entity_types = set(rules.categories.entity_documents)
@@ -129,6 +135,15 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
     check_seals(ev, works, t.capture_flags)
     if submission.product.brand:
         check_brand_chain(ev, submission, works, rules, today)
+    # Rule 3 holds for every document uploaded, required or not (issue 20: an expired letter beside an
+    # unbranded listing was approved). A letter the brand chain judged has its stricter check already.
+    judged = {c.document for c in ev.checks if c.name == "authorization_in_force"}
+    for work in works:
+        if work.doc_type == "brand_authorization" and work.ref.file not in judged:
+            check_validity(ev, work, today, t)
+        if work.doc_type == "brand_authorization":
+            check_letter_signatory(ev, work, t)
+    note_unreadable_extras(ev, submission, works, rules)
     ev.media = screen_listing(ev, submission.product, listing, rules)
     return ev
 
@@ -209,6 +224,55 @@ def check_completeness(ev: Evaluation, submission: Submission, works: list[Docum
                          message=f"required document missing: {names_zh}"), "MISSING_DOCUMENT")
 
 
+def check_letter_signatory(ev: Evaluation, work: DocumentWork, thresholds: Thresholds) -> None:
+    """A letter's body and its signature block name the same grantor (issue 20): a letter written by
+    one party and signed by another does not show who grants it — review, with both names."""
+    grantor = work.result.fields.get("grantor")
+    signatory = work.extraction.signatory if work.extraction is not None else None
+    if grantor is None or signatory is None:
+        return
+    match = names.compare_names(grantor.value, signatory.value, near_threshold=thresholds.name_near_score)
+    doc = work.ref.file
+    if match.status == "same":
+        ev.add(Check(name="letter_signed_by_grantor", status="pass", document=doc, expected=grantor.value,
+                     found=signatory.value, score=100.0))
+        return
+    ev.add(Check(name="letter_signed_by_grantor", status="review", document=doc, expected=grantor.value,
+                 found=signatory.value, score=round(match.score, 1),
+                 message=f"the letter's body names {grantor.value} as the grantor, but it is signed by "
+                         f"{signatory.value}"), "AUTHORIZATION_CHAIN_BROKEN")
+
+
+def note_unreadable_extras(ev: Evaluation, submission: Submission, works: list[DocumentWork], rules: Rules) -> None:
+    """A document that could not be read, uploaded beside everything the listing requires (each
+    requirement met by a recognised, legible document), is noted, not judged (issue 20): it neither
+    blocks the verdict nor helps it. Its checks stay in the list, as `skip`, with why."""
+    table = rules.categories
+    groups = list(table.always_requires) + list(table.categories[submission.product.category].requires)
+    if submission.product.brand:
+        groups += list(table.branded_requires)
+
+    def readable(w: DocumentWork) -> bool:
+        return (w.load_error is None and w.result.quality is not None and w.result.quality.ok
+                and w.doc_type != UNCLASSIFIED)
+
+    present = {w.doc_type for w in works if readable(w)}
+    if not all(any(t in present for t in group) for group in groups):
+        return
+    unreadable = {w.ref.file for w in works if w.load_error is not None or w.result.quality is None
+                  or (not w.result.quality.ok and w.doc_type == UNCLASSIFIED)}
+    if not unreadable:
+        return
+    for check in ev.checks:
+        if check.document in unreadable and check.status in ("review", "fail") and check.name in (
+                "document_readable", "legible", "document_recognised", "all_pages_read"):
+            check.status = "skip"
+            check.message = (f"not required for this listing and could not be read: noted, not judged "
+                             f"({check.message or check.found or check.name})")
+    doubtful = {c.document for c in ev.checks if c.status in ("review", "fail")}
+    ev.reasons = [r for r in ev.reasons if r.document not in unreadable or r.document in doubtful]
+
+
 def _plausible_entity(name: str) -> bool:
     """At least four Chinese characters: every registered entity name has a region and a form."""
     return len(re.findall(r"[\u4e00-\u9fff]", name)) >= 4
@@ -236,6 +300,19 @@ def check_holder(ev: Evaluation, work: DocumentWork, company: str, thresholds: T
         # One or two characters apart: another company, or a misread. Never approve; a person decides.
         check.status = "review"
         check.message = f"holder nearly matches the shop company but is not the same name ({detail})"
+    elif problems := names.entity_name_problems(holder.value):
+        # An address, a label or a person's name read where the name should be: a misread, not
+        # another company (issue 20: a clean licence was rejected on an address line).
+        check.status = "review"
+        check.message = (f"holder name read as {holder.value!r}, which is not a plausible entity name "
+                         f"({'; '.join(problems)}): a misread, not evidence of another company")
+        ev.add(check, "LOW_CONFIDENCE")
+        return
+    elif (part := names.partial_match(company, holder.value)) is not None:
+        # The declared name with text glued on (a watermark, the next line) or a fragment of it (a
+        # line break, a seal over the end): what was read does not show another company. Review.
+        check.status = "review"
+        check.message = f"holder read as {holder.value}: {part}; a person compares it with the upload"
     else:
         check.status = "fail" if holder.confidence >= thresholds.reject_confidence else "review"
         check.message = f"{type_name(work.doc_type)} is issued to {holder.value}, not the shop company {company}"
@@ -291,10 +368,13 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
         ev.add(Check(name="credit_code_valid", status="pass", document=doc, found=code.value,
                      message=repaired_note))
     else:
-        clear = code.confidence >= thresholds.reject_confidence
-        ev.add(Check(name="credit_code_valid", status="fail" if clear else "review", document=doc,
+        # Issue 20: a code that fails its check character is a doubt, not proof. On a real upload a
+        # misread (one of 18 characters, on a photo) is far likelier than a misprinted licence,
+        # however sure the recogniser is; SPEC: doubtful numbers go to review.
+        ev.add(Check(name="credit_code_valid", status="review", document=doc,
                      found=code.value, score=round(code.confidence * 100, 1),
-                     message="统一社会信用代码 check character does not verify (GB 32100-2015)"), "INVALID_NUMBER")
+                     message="统一社会信用代码 check character does not verify (GB 32100-2015): a misread or a "
+                             "misprint, a person compares it with the upload"), "INVALID_NUMBER")
         return
 
     if not trusted(code, thresholds.field_confidence_floor):
@@ -412,6 +492,11 @@ def check_number_format(ev: Evaluation, work: DocumentWork, thresholds: Threshol
         ev.add(Check(name="number_format", status="review", document=doc, found=number.value,
                      message=f"{number.value} does not fit the usual structure ({e}); it may be a variant"),
                "INVALID_NUMBER")
+        return
+    except stdnum_exceptions.InvalidChecksum as e:
+        # A check digit that does not verify: a misread is likelier than a misprint (see credit codes).
+        ev.add(Check(name="number_format", status="review", document=doc, found=number.value,
+                     score=round(number.confidence * 100, 1), message=f"{number.value}: {e}"), "INVALID_NUMBER")
         return
     except stdnum_exceptions.ValidationError as e:
         clear = number.confidence >= thresholds.reject_confidence

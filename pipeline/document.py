@@ -31,6 +31,7 @@ from pipeline.models import (
 )
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
+from pipeline.rereads import reread_credit_code
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import Settings
 from rules import Rules, load_rules
@@ -55,6 +56,7 @@ class DocumentWork:
     readings: list[PageReading] = field(default_factory=list)
     seal_rereads: list[tuple[str, str]] = field(default_factory=list)  # lines read again without seal ink
     seals: list = field(default_factory=list)  # pipeline.seals.Seal of the document's page, as result.seals
+    rereads: list = field(default_factory=list)  # pipeline.rereads.Reread of the document's page
 
     @property
     def doc_type(self) -> str:
@@ -101,7 +103,7 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
     """Border, occlusion, specimen, glare and screenshot flags and the capture kinds of the page
     (pipeline.capture_flags), with their evidence boxes, into `result.quality`. With the page's
     `extraction`, an occluder over where an unread field's value would be names that field."""
-    from pipeline.capture_flags import capture_findings, value_areas
+    from pipeline.capture_flags import bottom_cut_finding, capture_findings, value_areas
 
     if result.quality is None:
         return
@@ -114,12 +116,42 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
         unread = {name: label for name, label in extraction.labels_found.items() if name not in result.fields}
         hidden = value_areas(unread, lines, signals.size)
     found = capture_findings(signals, lines, result.doc_type, boxes, rules.thresholds.capture_flags, hidden)
+    if result.doc_type == "business_licence" and "screenshot" not in found.kinds and not any(
+            f.flag == "border_incomplete" and "bottom" in f.sides for f in found.flags):
+        inverse = page.transform.inverse()
+        cut = bottom_cut_finding(lines, float(page.transform.size[1]), inverse.apply, page.page,
+                                 rules.thresholds.capture_flags, page.size)
+        if cut is not None:
+            found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
+                _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
+    sheets = getattr(page, "sheets", [])  # (a reading pickled before sheets were kept has none)
+    if len(sheets) >= 2:
+        # Two documents in one upload (a licence beside a food licence, 正本 beside 副本): the largest
+        # sheet was read and judged alone, never their fields merged; a person sees both boxes.
+        message = (f"multiple_documents: {len(sheets)} documents in one upload; only the largest was read "
+                   f"and judged — each document must be uploaded on its own")
+        result.quality.flags.append(message)
+        for sheet in sheets:
+            result.quality.evidence.append(FlagEvidence(
+                flag="multiple_documents", message=message, page=page.page,
+                box=[[round(float(x)), round(float(y))] for x, y in sheet]))
     result.quality.capture.extend(k for k in found.kinds if k not in result.quality.capture)
     for f in found.flags:
         result.quality.flags.append(f.message)
         result.quality.evidence.append(FlagEvidence(flag=f.flag, message=f.message, page=f.page,
                                                     box=box_to_quad(f.box) if f.box else None,
                                                     sides=f.sides, fields=f.fields))
+
+
+def _merge_border(found, cut):
+    """One border_incomplete finding for the page: the sides and reasons of both."""
+    if found is None:
+        return cut
+    from pipeline.capture_flags import Finding, _union
+
+    return Finding("border_incomplete", found.message.rstrip(")") + "; and at the bottom: nothing read below its "
+                   "last field row)", found.page, _union([b for b in (found.box, cut.box) if b]),
+                   sides=list(dict.fromkeys(found.sides + cut.sides)))
 
 
 def quality_of(reading: PageReading, settings: Settings) -> Quality:
@@ -151,6 +183,7 @@ class DocumentReading:
     signals: dict[int, PageSignals] = field(default_factory=dict)  # page -> capture_flags.measure_page()
     seals: dict[int, list] = field(default_factory=dict)  # page -> pipeline.seals.read_seals()
     seal_rereads: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # page -> reread_under_seals()
+    rereads: dict[int, list] = field(default_factory=dict)  # page -> pipeline.rereads.Reread attempts
 
 
 def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings: Settings,
@@ -190,6 +223,12 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
             reading.seal_rereads[index] = reread_under_seals(image, page_reading, reading.seals[index], engine)
         except Exception as e:  # noqa: BLE001 - the page's text stands without its seals
             reading.errors.append(ErrorItem(stage="seals", page=index, message=f"{type(e).__name__}: {e}"))
+        try:
+            attempts = reread_credit_code(image, page_reading, engine)
+            if attempts:
+                reading.rereads[index] = attempts
+        except Exception as e:  # noqa: BLE001 - the first reading stands
+            reading.errors.append(ErrorItem(stage="reread", page=index, message=f"{type(e).__name__}: {e}"))
     return reading
 
 
@@ -230,6 +269,7 @@ def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Set
                                     box=box_to_quad(s.box), shape=s.shape) for s in page_seals]
         work.seals = list(page_seals)
     work.seal_rereads = list(reading.seal_rereads.get(page.page, []))
+    work.rereads = list(getattr(reading, "rereads", {}).get(page.page, []))
     return work
 
 

@@ -74,7 +74,7 @@ class Reason(_Model):
 
 class FlagEvidence(_Model):
     flag: str = Field(description="border_incomplete | occluded | specimen | glare | screenshot | photocopy | "
-                                  "screen_recapture")
+                                  "screen_recapture | multiple_documents")
     message: str = Field(description="The flag's line in quality.flags")
     page: int = Field(description="1-based page the evidence is on")
     box: list[list[int]] | None = Field(default=None, description="Evidence quadrilateral in the page's uploaded "

@@ -399,6 +399,11 @@ def _check_letter_seal(ev, work, t, Check) -> None:
            "LOW_CONFIDENCE")
 
 
+# What an issuing authority's name ends with: a name read after 登记机关 that does not is another
+# line of the page (a 须知 sentence that mentions 登记机关), not the authority.
+_AUTHORITY_END = re.compile(r"(局|委员会|管理委员会|分局|厅|办公室|中心)$")
+
+
 def printed_authority(lines) -> str | None:
     """The issuing authority printed after 登记机关 / 发证机关 on the page, if any (lines: PageLine)."""
     for i, line in enumerate(lines):
@@ -406,34 +411,44 @@ def printed_authority(lines) -> str | None:
         if not m:
             continue
         tail = "".join(_CJK.findall(m.group(2)))
-        if _cjk_len(tail) >= 4:
+        if _cjk_len(tail) >= 4 and _AUTHORITY_END.search(tail):
             return tail
     return None
 
 
 def _check_authority_seal(ev, work, t, Check) -> None:
-    """Informational: the licence's seal against its printed authority; a confident mismatch is review."""
+    """Informational: the licence's seal against its printed authority; a confident mismatch is review.
+
+    A seal's text is shown only where it is supported (issue 20): the seal's character probabilities
+    back the printed authority's name (as a letter's seal backs its grantor), or, without them, a
+    legible reading matches it. A reading that supports nothing printed is not evidence — a
+    recogniser's guess at curved text (部市武使区市研监管管理局) — so the check says the seal is
+    there and its text not legible, and shows no text."""
     doc = work.ref.file
     result = work.result
-    legible = [s for s in result.seals if _cjk_len(s.text) >= 4]
-    if not legible:
-        return
-    seal = max(legible, key=lambda s: s.confidence)
-    page = next((r for r in work.readings if r.page == seal.page), None)
+    objects = work.seals if len(work.seals) == len(result.seals) else [None] * len(result.seals)
+    pairs = list(zip(result.seals, objects))
+    page = next((r for r in work.readings if result.seals and r.page == result.seals[0].page), None)
     printed = printed_authority(page.lines) if page is not None else None
-    if printed is None:
-        ev.add(Check(name="authority_seal", status="pass", document=doc, found=seal.text,
-                     score=round(seal.confidence * 100, 1),
-                     message=f"the seal reads {seal.text}; no authority name printed beside it to compare"))
-        return
-    score = seal_text_names(seal.text, printed)
-    if score >= t.seal_name_score or seal.confidence < t.seal_min_confidence:
-        ev.add(Check(name="authority_seal", status="pass", document=doc, expected=printed, found=seal.text,
-                     score=round(score, 1),
-                     message=None if score >= t.seal_name_score else
-                     f"seal only partly legible ({seal.confidence:.2f}); not compared"))
-        return
-    ev.add(Check(name="authority_seal", status="review", document=doc, expected=printed, found=seal.text,
-                 score=round(score, 1),
-                 message=f"the authority's seal reads {seal.text} but the licence prints {printed}"),
-           "AUTHENTICITY_FLAG")
+    if printed is not None:
+        backing = sorted(((score, how, seal) for seal, obj in pairs if _cjk_len(seal.text) >= 2
+                          for ok, score, how in [_names(obj, seal, printed, t)] if ok), key=lambda x: -x[0])
+        if backing:
+            score, how, seal = backing[0]
+            ev.add(Check(name="authority_seal", status="pass", document=doc, expected=printed, found=printed,
+                         score=score, message=how or f"the seal reads {seal.text}, the printed authority"))
+            return
+        legible = [(seal, obj) for seal, obj in pairs if _cjk_len(seal.text) >= 4
+                   and seal.confidence >= t.seal_min_confidence and _AUTHORITY_END.search(seal.text)]
+        clear = [seal for seal, obj in legible if _names_nobody(obj, seal.text, [printed], t)]
+        if clear:
+            seal = max(clear, key=lambda x: x.confidence)
+            ev.add(Check(name="authority_seal", status="review", document=doc, expected=printed, found=seal.text,
+                         score=round(seal_text_names(seal.text, printed), 1),
+                         message=f"the authority's seal reads {seal.text} clearly ({seal.confidence:.2f}) and does "
+                                 f"not support the printed {printed}"),
+                   "AUTHENTICITY_FLAG")
+            return
+    ev.add(Check(name="authority_seal", status="pass", document=doc, expected=printed, found=None,
+                 message="seal present, text not legible" + ("" if printed else "; no authority name printed "
+                                                              "beside it to compare")))

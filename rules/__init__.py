@@ -69,6 +69,9 @@ class CaptureFlagThresholds(BaseModel):
     occlusion_min_area_share: float = Field(0.006, ge=0, le=1,
                                             description="A skin-coloured blob over the sheet covering at least "
                                                         "this share of the image is a finger or hand")
+    occlusion_min_text_overlap: float = Field(0.3, ge=0, le=1,
+                                              description="share of a text line's box under a finger's box for "
+                                                          "the finger to hide print")
     glare_min_excess: float = Field(20.0, ge=0, le=255,
                                     description="A highlight this many grey levels above the page's fitted "
                                                 "lighting is a reflection")
@@ -83,6 +86,21 @@ class CaptureFlagThresholds(BaseModel):
                                                description="At least this share of noise-free background blocks: "
                                                            "a render, not a scan or photo (an electronic licence "
                                                            "print, a screenshot)")
+    licence_bottom_anchors: str = Field(
+        r"登记机关|发照机关|监制|信用信息公示|gsxt|^[0-9〇○零一二三四五六七八九十OQ]{2,4}年|^[0-9〇○零一二三四五六七八九十]{0,2}[月日]$|^年$",
+        description="Regex of what a business licence prints at or below its last row (登记机关, the issue date, "
+                    "the registry footer): none read there, with print running to the bottom edge, and the "
+                    "frame cut the sheet below its last field")
+    licence_row_labels: str = Field(
+        r"成立日期|注册日期|营业期限|经营期限|有效期|名称|住所|经营场所|营业场所|法定代表人|负责人|经营者|注册资本|"
+        r"经营范围|类型|组成形式|投资人",
+        description="Regex of a business licence's row labels (a line that starts with one is a field row)")
+    licence_footer: str = Field(r"监制|信用信息公示系统网址|gsxt",
+                                description="Regex of a business licence's footer, the last line it prints: read at "
+                                            "the bottom of the text, the sheet's bottom edge is in the frame")
+    bottom_cut_max_gap: float = Field(0.25, ge=0, le=1,
+                                      description="the sheet can only run off below if the text reaches this close "
+                                                  "to the image's bottom (share of the text block's height)")
     seal_min_confidence: float = Field(0.85, ge=0, le=1,
                                        description="A seal's text read at least this well is legible (a seal "
                                                    "naming another company, an authority mismatch)")

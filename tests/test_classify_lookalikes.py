@@ -75,3 +75,51 @@ def test_short_brands_two_edits_apart_are_a_clear_mismatch():
     decision, codes, _ = verdict([licence(), tm], submission(brand="舒云阁"))
     assert decision == "reject" and "BRAND_MISMATCH" in codes
 
+
+
+BL_ROWS = ["统一社会信用代码 91430105183760159X", "名称 湖南某某旅游有限公司", "类型 有限责任公司(自然人投资或控股)",
+           "法定代表人 蒋某", "注册资本 壹仟万元整", "成立日期 1989年05月04日", "营业期限 1989年05月04日至2039年05月03日",
+           "住所 湖南省长沙市开福区中山路589号", "经营范围 国内旅游业务", "国家企业信用信息公示系统网址：",
+           "国家市场监督管理总局监制"]
+
+
+@pytest.mark.parametrize("title", [None, "执照", "营业"])
+def test_a_licence_whose_title_washed_out_classifies_on_its_rows_and_footer(title):
+    """Issue 20: a sharp scan whose gold-foil 营业执照 had washed out to white was not recognised, with
+    every label, the emblem and the 国家企业信用信息公示系统 footer there."""
+    texts = ([title] if title else []) + BL_ROWS
+    cls = classify(_lines(texts, title_height=90 if title else 0))
+    assert cls.doc_type == "business_licence" and cls.confidence >= 0.5
+
+
+def test_rows_alone_without_the_footer_or_title_do_not_classify_as_a_licence():
+    assert classify(_lines(BL_ROWS[:4])).doc_type == UNCLASSIFIED
+
+
+def test_a_numbered_notice_on_a_licence_is_no_look_alike():
+    """An old Shenzhen licence's 重要提示 panel says '3、信息查询：…': that is no registry screenshot."""
+    texts = ["企业法人营业执照", "注册号 440301106941393", "名称 深圳市某某进出口有限公司", "住所 深圳市罗湖区深南东路1086号",
+             "法定代表人 唐某", "成立日期 二〇一三年三月十一日", "3、信息查询：商事主体经营范围、出资情况、营业期限等有关事项",
+             "登记机关"]
+    assert classify(_lines(texts, title_height=90)).doc_type == "business_licence"
+
+
+@pytest.mark.parametrize(("heading", "reason"), [
+    ("网络文化经营许可证", "another permit"),
+    ("危险化学品经营许可证", "another permit"),
+    ("绿色食品证书", "product certificate"),
+    ("AAA级信用等级证书", "credit-rating or honour"),
+    ("BUSINESS LICENSE", "translation"),
+])
+def test_look_alike_titles_are_unclassified_with_the_reason(heading, reason):
+    texts = [heading, "名称：杭州鲜果时光食品有限公司", "法定代表人：周某", "有效期至：2027年05月01日",
+             "统一社会信用代码：91330106MA2H3B4C6X"]
+    cls = classify(_lines(texts, title_height=90))
+    assert cls.doc_type == UNCLASSIFIED and reason in cls.look_alike
+
+
+def test_a_permit_named_inside_a_licence_scope_is_still_the_licence():
+    texts = ["营业执照", "统一社会信用代码 91330106MA2H3B4C6X", "名称 杭州某某网络科技有限公司", "法定代表人 周某",
+             "经营范围 网络文化经营（凭网络文化经营许可证经营）；危险化学品经营许可证所列项目", "成立日期 2019年07月22日",
+             "登记机关"]
+    assert classify(_lines(texts, title_height=90)).doc_type == "business_licence"

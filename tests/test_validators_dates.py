@@ -248,3 +248,12 @@ def test_a_start_alone_is_not_a_term(text):
 @pytest.mark.parametrize("text", ["2019年", "年", "2019年 月 日", "", None, "2099年12月31日"])
 def test_not_open_ends(text):
     assert not dates.is_open_end(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2015年01月01日 / 长期", (datetime.date(2015, 1, 1), "long_term")),     # issue 20: an e-print's slash
+    ("2015年01月01日至（长期）", (datetime.date(2015, 1, 1), "long_term")),    # the end word in brackets
+    ("2015/01/01至2035/12/31", (datetime.date(2015, 1, 1), datetime.date(2035, 12, 31))),  # slashes inside dates still split at 至
+])
+def test_term_wordings_of_real_licences(text, expected):
+    assert dates.parse_period(text) == expected

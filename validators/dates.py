@@ -168,11 +168,14 @@ def is_open_end(text: str) -> bool:
     t = re.sub(r"\s+", "", _normalize(text)).rstrip(_TRAILING_PUNCT)
     if t[:1] in ("至", "到"):
         t = t[1:]
+    t = t.strip("（）()")  # 至（长期）
     return (t in LONG_TERM_WORDS or bool(re.fullmatch(r"\*{2,}", t)) or bool(_BLANK_END_RE.fullmatch(t))
             or bool(_SENTINEL_RE.match(t)))
 
 
-_CONNECTOR_RE = re.compile(r"起至|至|到|~|—+|–|-+")
+# (a slash too: some prints give 2015年01月01日 / 长期; a date written with slashes still parses, since
+# each connector position is tried and a side that is not a date is no split)
+_CONNECTOR_RE = re.compile(r"起至|至|到|~|—+|–|-+|/")
 
 
 def parse_period(text: str) -> tuple[datetime.date | None, Validity | None]:

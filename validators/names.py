@@ -27,6 +27,7 @@ Letter case is kept. ``ABC科技`` and ``abc科技`` are not the same registered
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
@@ -34,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-__all__ = ["NameMatch", "compare_names", "normalize_name"]
+__all__ = ["NameMatch", "compare_names", "entity_name_problems", "normalize_name", "partial_match"]
 
 _BRACKETS = str.maketrans(
     {
@@ -144,3 +145,68 @@ def compare_names(expected: str | None, found: str | None, *, near_threshold: fl
         found_normalized=fnd,
         differences=_differences(exp, fnd),
     )
+
+
+# The last characters of a registered entity's name: its organisational form (组织形式) or, for a
+# 个体工商户, the industry word it ends with (企业名称登记管理规定 / 个体工商户名称登记管理办法:
+# 行政区划 + 字号 + 行业 + 组织形式). Not exhaustive: a name outside it is only *doubtful*.
+ENTITY_ENDINGS = (
+    "公司", "集团", "企业", "厂", "店", "部", "中心", "社", "室", "所", "行", "馆", "场", "站", "院", "坊",
+    "堂", "庄", "园", "吧", "城", "铺", "屋", "楼", "厅", "处", "会", "团", "队", "家", "居", "阁", "轩", "斋",
+    "苑", "汇", "号", "廊", "档", "摊", "台", "厂", "超市", "商贸", "批发", "经营", "门市", "合作社", ")",
+)
+# Labels that OCR glues onto the value beside them (名称 and its variants, the next rows' labels).
+GLUED_LABELS = ("字号名称", "企业名称", "经营者名称", "名称", "住所", "经营场所", "营业场所", "类型",
+                "法定代表人", "负责人", "经营者", "投资人", "注册号", "统一社会信用代码")
+_ADDRESS = re.compile(r"\d+\s*(号|组|栋|幢|室|楼|层|单元|弄|巷)|[路街道]\d|\d+-\d+")
+
+
+def entity_name_problems(name: str | None) -> list[str]:
+    """Why a text read where an entity's name should be is not plausibly such a name ([] when it is).
+
+    A misread is not another company: an address line (digits with 号/组/栋/室…), a label glued on
+    (字号名称…), or text without an entity's form at its end (有限公司, 厂, 店, (个体工商户) …) are
+    reasons to look again, not evidence that the document belongs to someone else.
+
+    >>> entity_name_problems('周村永泰电器厂')
+    []
+    >>> entity_name_problems('所南通市通州区川姜镇三圩埭26组')
+    ['reads like an address (26组)', 'does not end with an entity form (…26组)']
+    """
+    n = normalize_name(name)
+    if not n:
+        return ["empty"]
+    problems = []
+    for label in GLUED_LABELS:
+        if n.startswith(label) and len(n) > len(label):
+            problems.append(f"starts with the label {label}")
+            break
+    address = _ADDRESS.search(n)
+    if address:
+        problems.append(f"reads like an address ({address.group(0)})")
+    if not n.endswith(ENTITY_ENDINGS):
+        problems.append(f"does not end with an entity form (…{n[-3:]})")
+    return problems
+
+
+def partial_match(expected: str | None, found: str | None, *, min_chars: int = 4,
+                  min_partial: float = 90.0) -> str | None:
+    """How `found` relates to `expected` when one is (nearly) inside the other, else None.
+
+    The declared name with text glued on (a watermark, the next line: 某某工作室赶集网58同城) or a
+    fragment of it (a name cut at a line break or under a seal: 上海大智惠餐饮 for …餐饮管理有限公司
+    第三分公司) is not proof of another company. Equal names are not a partial match.
+    """
+    exp, fnd = normalize_name(expected), normalize_name(found)
+    if not exp or not fnd or exp == fnd or min(len(exp), len(fnd)) < min_chars:
+        return None
+    if exp in fnd:
+        extra = fnd.replace(exp, "…", 1)
+        return f"the shop company's name with extra text read beside it ({extra})"
+    if fnd in exp:
+        return f"only a fragment of the shop company's name was read ({fnd} of {exp})"
+    shorter, longer = (fnd, exp) if len(fnd) < len(exp) else (exp, fnd)
+    if len(longer) - len(shorter) >= 2 and fuzz.partial_ratio(shorter, longer) >= min_partial:
+        what = "a fragment of" if shorter is fnd else "the shop company's name nearly, inside"
+        return f"{what} the shop company's name, one character apart ({fnd})"
+    return None

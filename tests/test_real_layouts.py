@@ -1,0 +1,184 @@
+"""Kinds of real upload that issue 20 found read wrong, as OCR lines placed like the printed page
+(no OCR): old label wordings, a value printed half a line off its label, microprint glued to a
+label, a site watermark glued to a name, a licence cut off below its last row, a hand that holds
+the sheet by its margin, the re-read's regions and checks."""
+
+from __future__ import annotations
+
+import pytest
+from stdnum.cn import uscc
+
+from extractors import business_licence
+from extractors.values import strip_site_tail
+from pipeline import geometry as geo
+from pipeline.capture_flags import Blob, PageSignals, _occlusion_findings, bottom_cut_finding, footer_sides
+from pipeline.preprocess import PageLine, PageReading
+from pipeline.rereads import _regions, _valid_code
+from rules import load_rules
+from tests.test_extractor_accuracy import line
+
+T = load_rules().thresholds.capture_flags
+CODE = "91330106MA2H3B4C6" + uscc.calc_check_digit("91330106MA2H3B4C6")
+
+
+def old_enterprise_licence(period_offset: float = 0.0) -> list:
+    """An old 企业法人营业执照: 法定代表人姓名, a 13-digit 注册号, dates in Chinese numerals, the 营业期限
+    dates printed `period_offset` px above their label (a printer that missed the form's lines)."""
+    return [
+        line("企业法人营业执照", 70, 10, 610, height=90),
+        line("注册号", 280, 171, 351, height=33), line("3102252037276", 351, 176, 512, height=30),
+        line("名", 76, 214, 111, height=50), line("称", 204, 218, 236, height=31),
+        line("上海邓阳贸易有限公司", 255, 221, 488, height=33),
+        line("住", 77, 254, 111, height=39), line("所", 203, 259, 237, height=36),
+        line("浦东新区芦潮港镇芦潮港路", 251, 264, 481, height=27),
+        line("法定代表人姓名", 77, 303, 236, height=35), line("黄俊杰", 247, 308, 328, height=32),
+        line("成立日期", 75, 739, 239, height=32), line("二〇〇六年十一月十四日", 263, 741, 492, height=28),
+        line("二〇〇六年十一月十四日", 263, 779 - period_offset, 492, height=26),
+        line("至二〇二六年十一月十三日", 520, 779 - period_offset, 783, height=26),
+        line("营业期限", 75, 779, 239, height=31),
+    ]
+
+
+def test_old_labels_13_digit_number_and_a_term_printed_off_its_row():
+    out = business_licence.extract(old_enterprise_licence(period_offset=17))
+    got = {k: f.value for k, f in out.fields.items()}
+    assert got["legal_representative"] == "黄俊杰"  # not 姓名黄俊杰
+    assert got["licence_number"] == "3102252037276"
+    assert (got["valid_from"], got["valid_until"]) == ("2006-11-14", "2026-11-13")
+
+
+def test_individual_licence_labels_and_its_own_term():
+    lines = [line("个体工商户营业执照", 309, 262, 1178, height=150),
+             line("注册号321023600367363", 1049, 421, 1398, height=42),
+             line("字号名称宝应县永高电力设备制造厂", 190, 453, 858, height=48),
+             line("经营者姓名周梅", 191, 528, 568, height=37),
+             line("组成形式个人经营", 191, 595, 626, height=47),
+             line("执照有效期：自2011 年6 月21日", 191, 879, 624, height=33),
+             line("至2015 年6 月 21 日", 350, 914, 624, height=36)]
+    out = business_licence.extract(lines)
+    got = {k: f.value for k, f in out.fields.items()}
+    assert got["holder_name"] == "宝应县永高电力设备制造厂" and got["legal_representative"] == "周梅"
+    assert got["valid_until"] == "2015-06-21"
+    assert out.layout == "individual"  # 经营者姓名 is the 经营者 cue
+
+
+def test_microprint_glued_to_a_label_does_not_hide_it():
+    lines = [line("营业执照", 400, 100, 900, height=90), line("统一社会信用代码", 100, 200, 300),
+             line(CODE, 100, 230, 330), line("名称", 100, 300, 160), line("上海声康环境科技有限公司", 200, 300, 500),
+             line("SCJDGL登记机关", 872, 933, 1278, height=40), line("2023", 1204, 997, 1283, height=35),
+             line("年05月10日", 1276, 994, 1473, height=37)]
+    out = business_licence.extract(lines)
+    assert out.labels_found.get("authority") == "登记机关"
+    assert out.layout == "issued_2022"  # the issue date under 登记机关 was read
+
+
+@pytest.mark.parametrize(("name", "kept", "tail"), [
+    ("武汉市江岸区苒灿互联网科技工作室赶集网58同城", "武汉市江岸区苒灿互联网科技工作室", "赶集网58同城"),
+    ("某某贸易商行www.abc.com", "某某贸易商行", "www.abc.com"),
+    ("上海会计服务有限公司", "上海会计服务有限公司", None),  # 会 inside the name is no ending to cut at
+    ("杭州某某网络科技有限公司", "杭州某某网络科技有限公司", None),
+    ("周村永泰电器厂电", "周村永泰电器厂电", None),  # a stray character, not a site: left for the rules
+])
+def test_a_site_watermark_glued_after_the_name_is_cut(name, kept, tail):
+    assert strip_site_tail(name) == (kept, tail)
+
+
+# --- rule 8: border, hand --------------------------------------------------------------------
+
+def licence_rows(with_bottom: bool, height: int = 700) -> list:
+    rows = [line("营业执照", 300, 40, 700, height=80), line("名称 杭州某某有限公司", 60, 200, 500),
+            line("类型 有限责任公司", 60, 260, 400), line("法定代表人 周某", 60, 320, 400),
+            line("成立日期 2019年07月22日", 600, 200, 900), line("营业期限 长期", 600, 260, 900),
+            line("住所 杭州市西湖区", 600, 320, 900)]
+    if with_bottom:
+        rows += [line("登记机关", 650, 560, 760), line("2021年04月11日", 800, 600, 980),
+                 line("国家市场监督管理总局监制", 700, height - 30, 980, height=20)]
+    return rows
+
+
+def test_a_licence_cut_off_below_its_last_row_is_border_incomplete():
+    cut = licence_rows(with_bottom=False)
+    identity = geo.Transform.identity((1000, 360))
+    found = bottom_cut_finding(cut, 360.0, identity.apply, 1, T, (1000, 360))
+    assert found is not None and found.sides == ["bottom"] and found.box[1] >= 300
+    whole = licence_rows(with_bottom=True)
+    assert bottom_cut_finding(whole, 700.0, geo.Transform.identity((1000, 700)).apply, 1, T, (1000, 700)) is None
+    # a sheet that ends well above the frame's bottom: the anchor was just not read, no cut
+    assert bottom_cut_finding(cut, 1400.0, geo.Transform.identity((1000, 1400)).apply, 1, T, (1000, 1400)) is None
+
+
+def test_a_licence_footer_read_at_the_bottom_shows_its_bottom_edge_is_in_the_frame():
+    assert footer_sides(licence_rows(with_bottom=True), T) == ("bottom",)
+    assert footer_sides(licence_rows(with_bottom=False), T) == ()
+
+
+def test_a_hand_on_the_margin_is_no_occlusion_but_a_finger_over_print_is():
+    signals = PageSignals(page=1, size=(1000, 700))
+    rows = licence_rows(with_bottom=True)
+    signals.skin = [Blob(box=(0, 600, 50, 700), area_share=0.01, touches_edge=True)]  # holding the corner
+    assert _occlusion_findings(signals, {}, T, None, rows) == []
+    signals.skin = [Blob(box=(40, 180, 300, 300), area_share=0.02, touches_edge=True)]  # over 名称 and 类型
+    assert [f.flag for f in _occlusion_findings(signals, {}, T, None, rows)] == ["occluded"]
+
+
+# --- re-read targets ---------------------------------------------------------------------------
+
+def _page(lines) -> PageReading:
+    page = PageReading(page=1, size=(1000, 700), transform=geo.Transform.identity((1000, 700)), quarter_turns=0,
+                       skew_deg=0.0, rectified=False)
+    page.lines = [PageLine(ln.text, ln.confidence, ln.quad, ln.quad_original) for ln in lines]
+    return page
+
+
+def test_reread_regions_follow_the_evidence():
+    bad = CODE[:-1] + ("0" if CODE[-1] != "0" else "1")
+    regions = _regions(_page([line("营业执照", 300, 40, 700, height=80), line(f"统一社会信用代码 {bad}", 60, 130, 500),
+                              line("名称 杭州某某有限公司", 60, 200, 500)]))
+    assert regions[0][0] == "a code-like run that fails its check"
+    regions = _regions(_page([line("营业执照", 300, 40, 700, height=80), line("名称 杭州某某有限公司", 60, 200, 500)]))
+    (why, box), = regions
+    assert why == "no code row read between the title and 名称" and box[1] < 40 and box[3] <= 200
+
+
+def test_a_reread_keeps_only_a_code_that_passes_its_check():
+    assert _valid_code(f"统一社会信用代码{CODE}") == CODE
+    assert _valid_code("统一社会信用代码91330106MA2H3B4C6") is None  # 17 characters: never completed by guess
+    assert _valid_code(CODE[:-1] + ("0" if CODE[-1] != "0" else "1")) is None
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+def _letter(signature: str) -> list:
+    return [line("授权书", 443, 138, 640, height=62),
+            line("我局（九江市浔阳区文化新闻出版局）对于我局下属", 221, 267, 954, height=40),
+            line("的浔阳区历史文化展示馆的语音导览资料拥有完全的知识产权。", 160, 325, 937, height=40),
+            line("我局现同意上海趋势电子有限公司使用浔阳区历史", 204, 443, 954, height=40),
+            line("特此授权！", 153, 675, 303, height=45),
+            line(signature, 550, 1147, 860, height=50), line("2015年6月10日", 574, 1202, 835, height=56)]
+
+
+def test_a_letter_names_its_grantor_in_its_body_and_is_checked_against_its_signature():
+    from extractors import brand_authorization
+    from tests.test_rules import doc, verdict
+
+    out = brand_authorization.extract(_letter("九江市文化新闻出版局"))
+    assert out.fields["grantor"].value == "九江市浔阳区文化新闻出版局"
+    assert out.fields["holder_name"].value == "上海趋势电子有限公司"
+    assert out.signatory.value == "九江市文化新闻出版局"
+    work = doc("brand_authorization", holder_name="上海趋势电子有限公司", grantor="九江市浔阳区文化新闻出版局",
+               brand="某某", valid_until="2027-06-30")
+    work.extraction = out
+    decision, codes, ev = verdict([work])
+    check = next(c for c in ev.checks if c.name == "letter_signed_by_grantor")
+    assert check.status == "review" and "九江市浔阳区文化新闻出版局" in check.message and "九江市文化新闻出版局" in check.message
+    assert decision != "approve" and "AUTHORIZATION_CHAIN_BROKEN" in codes
+
+
+def test_a_letter_signed_by_the_grantor_its_body_names_passes_and_the_signature_names_an_unstated_grantor():
+    from extractors import brand_authorization
+
+    same = brand_authorization.extract(_letter("九江市浔阳区文化新闻出版局"))
+    assert same.signatory.value == same.fields["grantor"].value
+    # no 授权方 line, no sentence naming the writer: the signing party is the grantor
+    body = [ln for ln in _letter("杭州某某品牌管理有限公司") if not ln.text.startswith("我局（")]
+    assert brand_authorization.extract(body).fields["grantor"].value == "杭州某某品牌管理有限公司"
