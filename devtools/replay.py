@@ -52,6 +52,8 @@ class Expected(BaseModel):
     documents: dict[str, ExpectedDocument] = Field(default_factory=dict)
     note: str | None = None
     videos: dict[str, ExpectedVideo] = Field(default_factory=dict)
+    text: dict[str, ExpectedVideo] = Field(default_factory=dict, description="product.title / product.description: "
+                                                                             "what SPEC §6 screening must find")
 
 
 class Floors(BaseModel):
@@ -80,7 +82,8 @@ class CaseResult(BaseModel):
     error: str | None = None
     expected_flags: list[str] = Field(default_factory=list)  # rule 8 flags expected.json asks for (file:flag)
     missing_flags: list[str] = Field(default_factory=list)
-    expected_sightings: list[str] = Field(default_factory=list)  # planted videos whose reason must name a second
+    expected_sightings: list[str] = Field(default_factory=list)  # planted videos (whose reason must name a second)
+    # and planted title/description
     missing_sightings: list[str] = Field(default_factory=list)  # … and did not name one inside the window
 
 
@@ -94,7 +97,8 @@ class Report(BaseModel):
     false_approves: list[str]
     flag_recall: float = Field(default=1.0, description="share of the rule 8 flags expected.json asks for that appear")
     sighting_recall: float = Field(default=1.0, description="share of planted videos whose reason names a second "
-                                                            "the planted thing is on screen")
+                                                            "the planted thing is on screen (and of planted "
+                                                            "titles/descriptions with a reason on them)")
     doc_type_confusion: dict[str, dict[str, int]]
     decision_confusion: dict[str, dict[str, int]]
     seconds_per_submission: float
@@ -142,6 +146,12 @@ def score_case(name: str, expected: Expected, verdict: Verdict | None, seconds: 
                          if r.code == "PROHIBITED_CONTENT" and r.document == file]
         if not any(t is not None and lo - 0.05 <= t < hi for t in seconds_named for lo, hi in video.shown):
             missing_sightings.append(file)
+    for field_name, planted in expected.text.items():  # the title / description: a reason on that field
+        if planted.planted:
+            want_sightings.append(field_name)
+            if not any(r.code == "PROHIBITED_CONTENT" and r.document == field_name
+                       for r in (verdict.reasons if verdict else [])):
+                missing_sightings.append(field_name)
     return CaseResult(
         name=name, seconds=round(seconds, 2), expected_decisions=expected.decisions, decision=decision,
         decision_ok=decision in expected.decisions,

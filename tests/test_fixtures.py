@@ -173,7 +173,7 @@ def test_expected_json_schema(folder: Path):
     exp = _load(folder / "expected.json")
     sub = _load(folder / "submission.json")
     assert set(exp) >= {"check_date", "decisions", "reason_codes", "documents", "note"}
-    assert set(exp) <= {"check_date", "decisions", "reason_codes", "documents", "note", "images", "videos"}
+    assert set(exp) <= {"check_date", "decisions", "reason_codes", "documents", "note", "images", "videos", "text"}
     assert exp["check_date"] == "2026-11-27"
     assert exp["decisions"] and set(exp["decisions"]) <= DECISIONS
     assert len(exp["decisions"]) == len(set(exp["decisions"]))
@@ -190,6 +190,9 @@ def test_expected_json_schema(folder: Path):
         assert set(video) <= {"planted", "shown", "corrupt"} and set(video["planted"]) <= VIDEO_PLANTED
         assert all(0 <= lo < hi for lo, hi in video["shown"])
         assert bool(video["planted"]) == bool(video["shown"]), "a planted video says when it is on screen"
+    for field_name, planted in exp.get("text", {}).items():
+        assert field_name in ("product.title", "product.description") and sub["product"].get(field_name[8:])
+        assert set(planted) == {"planted"} and planted["planted"]
     for doc in exp["documents"].values():
         assert {"doc_type", "capture", "fields"} <= set(doc)
         assert doc["capture"] in CAPTURES
@@ -318,6 +321,7 @@ def test_approving_cases_are_consistent():
             assert exp["images"][rel]["planted"] == [], name
         for rel, video in exp.get("videos", {}).items():
             assert video["planted"] == [] and not video.get("corrupt"), (name, rel)
+        assert not exp.get("text"), name
 
 
 def test_fixture_size_budget():

@@ -69,9 +69,12 @@ def sniff_video(head: bytes) -> bool:
     return (len(head) >= 8 and head[4:8] in _BMFF_BOXES) or head.startswith(b"\x1a\x45\xdf\xa3")
 
 
-def sample_video(data: bytes, limits: VideoLimits, timeout_s: float) -> SampledVideo:
-    """Decode a video's bytes in a child process with a deadline and return the frames it kept."""
-    return _decode(data, json.loads(limits.model_dump_json()), timeout_s)
+def sample_video(data: bytes, limits: VideoLimits, timeout_s: float, on_frame=None) -> SampledVideo:
+    """Decode a video's bytes in a child process with a deadline and return the frames it kept.
+
+    With `on_frame(time_s, cut, image)`, each frame is handed over as it is loaded and not kept (its
+    image is None in `frames`): a long 1080p video's 180 frames would take a gigabyte held at once."""
+    return _decode(data, json.loads(limits.model_dump_json()), timeout_s, on_frame)
 
 
 def frame_at(data: bytes, time_s: float, limits: VideoLimits, timeout_s: float):
@@ -81,7 +84,7 @@ def frame_at(data: bytes, time_s: float, limits: VideoLimits, timeout_s: float):
     return sampled.frames[0][2] if sampled.error is None and sampled.frames else None
 
 
-def _decode(data: bytes, task: dict, timeout_s: float) -> SampledVideo:
+def _decode(data: bytes, task: dict, timeout_s: float, on_frame=None) -> SampledVideo:
     if not sniff_video(data[:16]):
         return SampledVideo({"ok": False, "clear": True, "error": "not an MP4, MOV or WEBM video"})
     with tempfile.TemporaryDirectory(prefix="zizhi-video-") as tmp:
@@ -107,10 +110,16 @@ def _decode(data: bytes, task: dict, timeout_s: float) -> SampledVideo:
         if not manifest.get("ok"):
             return sampled
         for entry in manifest.get("frames", []):
-            image = cv2.imread(str(frames_dir / Path(entry["file"]).name), cv2.IMREAD_COLOR)
+            stored = frames_dir / Path(entry["file"]).name
+            image = cv2.imread(str(stored), cv2.IMREAD_COLOR)
+            stored.unlink(missing_ok=True)  # read once: the next frames need no room beside it
             if image is None:
                 return SampledVideo({**manifest, "ok": False, "clear": False, "error": "a sampled frame was lost"})
-            sampled.frames.append((float(entry["time_s"]), bool(entry.get("cut")), image))
+            time_s, cut = float(entry["time_s"]), bool(entry.get("cut"))
+            if on_frame is not None:
+                on_frame(time_s, cut, image)
+                image = None
+            sampled.frames.append((time_s, cut, image))
         return sampled
 
 
@@ -133,7 +142,10 @@ def read_product_video(base_dir: Path, file: str, engine: OcrEngine, settings: S
         reading.error = (f"video is {len(data) / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit "
                          f"(rules: video.max_bytes): {visible(Path(file).name)}")
         return reading
-    sampled = sample_video(data, limits, settings.ingest.video_timeout_s)
+    screened: list[VideoFrame] = []
+    sampled = sample_video(data, limits, settings.ingest.video_timeout_s,
+                           on_frame=lambda t, cut, image: screened.append(
+                               VideoFrame(t, cut, read_picture(image, engine, settings))))
     m = sampled.manifest
     reading.width, reading.height = int(m.get("width") or 0), int(m.get("height") or 0)
     reading.duration_s = m.get("duration_s")
@@ -141,7 +153,6 @@ def read_product_video(base_dir: Path, file: str, engine: OcrEngine, settings: S
         reading.error = f"{sampled.error}: {visible(Path(file).name)}"
         reading.error_clear = bool(m.get("clear"))
     else:
-        for time_s, cut, image in sampled.frames:
-            reading.frames.append(VideoFrame(time_s, cut, read_picture(image, engine, settings)))
+        reading.frames = screened
     reading.seconds = time.monotonic() - started
     return reading
