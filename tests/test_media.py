@@ -393,3 +393,32 @@ def test_fixture_videos_end_to_end(engine, tmp_path):
     assert verdict.decision != "approve" and seconds < 60
     assert {("PROHIBITED_CONTENT", "product.title"), ("PROHIBITED_CONTENT", "product.description")} <= \
         {(r.code, r.document) for r in verdict.reasons}
+
+
+def test_fixture_videos_compare_by_their_frames(tmp_path):
+    """`python -m fixtures.generator --check` on another CPU: a video is the same when its decoded frames
+    are (within the lossy tolerance); a banner in some frames, or another cut-short length, is not."""
+    from fixtures.generator.__main__ import same_pixels
+
+    media = SUBMISSIONS / PROHIBITED / "media"
+    reencoded = tmp_path / "detail.mp4"  # the same frames through the codec with other rounding
+    reencoded.write_bytes(encode(_decoded(media / "detail.mp4")))
+    assert reencoded.read_bytes() != (media / "detail.mp4").read_bytes()
+    assert same_pixels(media / "detail.mp4", reencoded)
+    assert not same_pixels(media / "detail.mp4", media / "main.mp4")  # the banner vs the QR sticker
+    assert same_pixels(media / "detail_2.mp4", media / "detail_2.mp4")
+    shorter = tmp_path / "detail_2.mp4"
+    shorter.write_bytes((media / "detail_2.mp4").read_bytes()[:-2000])
+    assert not same_pixels(media / "detail_2.mp4", shorter)
+    assert not same_pixels(media / "detail_2.mp4", media / "detail.mp4")
+
+
+def _decoded(path: Path) -> list[np.ndarray]:
+    import cv2
+
+    capture, frames = cv2.VideoCapture(str(path)), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
