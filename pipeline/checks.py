@@ -111,9 +111,9 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
         if work.rereads:
             kept = [r for r in work.rereads if r.kept]
             ev.add(Check(name="key_field_reread", status="pass" if kept else "skip", document=work.ref.file,
-                         found=kept[0].text if kept else None,
-                         message="read again where the credit code should be: "
-                                 + "; ".join(r.describe() for r in work.rereads)))
+                         found="; ".join(f"{r.field}: {r.text}" for r in kept) or None,
+                         message="rule-bearing text read again: " + "; ".join(
+                             f"{r.field} {r.describe()}" for r in work.rereads[:8])))
     check_completeness(ev, submission, works, rules)
 
     entity_types = set(rules.categories.entity_documents)

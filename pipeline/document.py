@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 
+import numpy as np
+
 from extractors import brand_authorization, business_licence
 from extractors.classify import UNCLASSIFIED, Classification, classify
 from extractors.form import extract_form, load_forms
@@ -31,7 +33,7 @@ from pipeline.models import (
 )
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
-from pipeline.rereads import reread_credit_code
+from pipeline.rereads import RULE_FIELDS, reread_credit_code, reread_missing_holder, reread_rule_lines
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import Settings
 from rules import Rules, load_rules
@@ -225,11 +227,45 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
             reading.errors.append(ErrorItem(stage="seals", page=index, message=f"{type(e).__name__}: {e}"))
         try:
             attempts = reread_credit_code(image, page_reading, engine)
+            extraction = first_extraction(page_reading)
+            if extraction is not None and "holder_name" not in extraction.fields:
+                attempts += reread_missing_holder(image, page_reading, engine,
+                                                  extraction.labels_found.get("holder_name"))
+                extraction = first_extraction(page_reading)
+            attempts += reread_rule_lines(image, page_reading, engine, rule_lines(page_reading, extraction))
             if attempts:
                 reading.rereads[index] = attempts
         except Exception as e:  # noqa: BLE001 - the first reading stands
             reading.errors.append(ErrorItem(stage="reread", page=index, message=f"{type(e).__name__}: {e}"))
     return reading
+
+
+def first_extraction(page: PageReading) -> Extraction | None:
+    """Classify and extract a page as read so far (cheap: no OCR), to find what to read again."""
+    lines = page_lines(page)
+    extractor = EXTRACTORS.get(classify(lines).doc_type)
+    return extractor(lines) if extractor is not None else None
+
+
+def rule_lines(page: PageReading, extraction: Extraction | None) -> list[tuple[str, int]]:
+    """(field, index into page.lines) of the lines behind the rule-bearing fields of a first
+    extraction of the page, for pipeline.rereads."""
+    if extraction is None:
+        return []
+    targets = []
+    for name in RULE_FIELDS:
+        f = extraction.fields.get(name)
+        if f is None or not f.quads:
+            continue
+        for quad in f.quads:
+            cx, cy = (float(v) for v in np.asarray(quad).reshape(-1, 2).mean(axis=0))
+            for i, line in enumerate(page.lines):
+                q = np.asarray(line.quad_original)
+                if q[:, 0].min() <= cx <= q[:, 0].max() and q[:, 1].min() <= cy <= q[:, 1].max():
+                    if (name, i) not in targets:
+                        targets.append((name, i))
+                    break
+    return targets
 
 
 def interpret_document(reading: DocumentReading, ref: DocumentRef, settings: Settings, rules: Rules) -> DocumentWork:
