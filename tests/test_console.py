@@ -914,7 +914,8 @@ def test_a_video_finding_shows_its_frame_with_the_box_and_the_second(env):
     other time of the video can be asked for."""
     from pipeline.models import MediaFinding, MediaResult
 
-    video = (SUBMISSIONS / "general-video-phone-in-frames" / "media" / "detail.mp4").read_bytes()
+    # the banner (订购热线 and a mobile number) is on screen 1.0–3.0 s
+    video = (SUBMISSIONS / "general-listing-prohibited-media" / "media" / "detail.mp4").read_bytes()
     box = [[130, 470], [380, 470], [380, 500], [130, 500]]
     verdict = Verdict(
         submission_id="SUB-V", decision="reject", checked_on=dt.date(2026, 11, 27),
