@@ -62,6 +62,7 @@ from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
 from operations.store import Store
 from pipeline.media.videos import frame_at
+from pipeline.merchant import reviewer_reasons
 from pipeline.models import REASON_CODES, Submission, Verdict
 from pipeline.settings import get_settings
 from rules import load_rules
@@ -396,6 +397,11 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
                 "submission_note": submission_note,
                 "history": history, "seen_review": history[0].id if history else 0, "newer": newer,
                 "holder": holder, "looks": looks, "crops": crops, "reasons": reason_views(verdict),
+                # what the merchant is told for each decision's reasons (the pre-screen's sentence for a code
+                # it gave, else the code's generic one), beside the reviewer's codes
+                "merchant_messages": {h.id: [r.merchant_message for r in reviewer_reasons(h.reason_codes,
+                                                                                          verdict.reasons)]
+                                      for h in history},
                 "failed_checks": failed_check_names(verdict), "filter_query": urlencode(f.query()),
                 "audit": stored.decision == "approve" and db.is_audit(verdict_id), "problem": None,
                 # the form starts from the pre-screen: its decision (when approve/reject) and its codes

@@ -94,6 +94,7 @@ class ReasonView:
     message: str
     anchor: str | None       # an id on the page: the field's row, else the document
     page_anchor: str | None = None  # the page the field was read on
+    merchant_message: str = ""  # what the merchant is told (SPEC §2), shown beside the reviewer's reason
 
 
 def _document_index(verdict: Verdict, name: str | None) -> int | None:
@@ -151,7 +152,8 @@ def reason_views(verdict: Verdict) -> list[ReasonView]:
                 anchor, page_anchor = f"field-d{index}-{name}", f"doc-{index}-page-{doc.fields[name].page}"
             else:
                 anchor = f"doc-{index}"
-        views.append(ReasonView(reason.code, reason.document, reason.message, anchor, page_anchor))
+        views.append(ReasonView(reason.code, reason.document, reason.message, anchor, page_anchor,
+                                reason.merchant_message))
     return views
 
 

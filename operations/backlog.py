@@ -142,6 +142,16 @@ class _ContentHash:
         return self._h.hexdigest()
 
 
+def content_hash_of(submission_json: bytes, digests: dict[str, str]) -> str:
+    """The content hash `fingerprint` computes, from the submission's bytes and each named file's
+    sha256 (`digests`: name as written -> digest; a name missing there is an error): for an upload
+    whose files were hashed as they arrived, without reading them again."""
+    h = _ContentHash(submission_json)
+    for name in _named_files(parse_submission_json(submission_json)):
+        h.add(name, digests[name])
+    return h.hexdigest()
+
+
 def folder_id(folder: Path) -> str:
     """The key of a folder whose submission has no usable id: `folder:<name>`, printable and storable
     (a non-UTF-8 folder name is shown with escapes)."""

@@ -97,7 +97,7 @@ def decide(evaluation: Evaluation) -> Decision:
 def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, today: dt.date,
              listing: ListingReading | None = None) -> Evaluation:
     """Every rule of SPEC §4 over the submission's documents (and §6 over its pictures, videos and text)."""
-    ev = Evaluation()
+    ev = Evaluation(doc_types={w.ref.file: w.doc_type for w in works}, messages=rules.merchant_messages)
     t = rules.thresholds
     category = rules.categories.categories[submission.product.category]
     if not category.open_for_online_sale:

@@ -70,6 +70,9 @@ class Reason(_Model):
     code: str
     document: str | None = None
     message: str
+    merchant_message: str = Field(default="", description="SPEC §2: one Chinese sentence for the merchant — what is "
+                                                          "wrong on which document and what to upload or change "
+                                                          "(rules/merchant_messages.yaml)")
 
 
 class FlagEvidence(_Model):

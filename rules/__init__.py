@@ -229,10 +229,96 @@ class ContentRules(BaseModel):
         return self
 
 
+# What a merchant-message template may name: the merchant's own upload and declarations only.
+MESSAGE_PLACEHOLDERS = frozenset({"file", "doc_name", "field_name", "found", "expected", "found_date",
+                                  "required_docs", "declared_doc", "closed_reason"})
+
+
+def message_placeholders(text: str) -> set[str]:
+    import string
+
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as e:
+        raise ValueError(f"{text!r}: {e}") from None
+
+
+class MessageCondition(BaseModel):
+    """When a template applies (every key given must hold)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: list[str] = Field(default_factory=list, description="Names of the checks it is for")
+    doc_type: list[str] = Field(default_factory=list, description="Types of the document it is about")
+    status: list[str] = Field(default_factory=list, description="fail / review")
+    found_contains: list[str] = Field(default_factory=list, description="Words one of which is in the finding")
+    expected_contains: list[str] = Field(default_factory=list, description="Words one of which is in what was "
+                                                                           "expected")
+
+
+class MessageTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    when: MessageCondition = Field(default_factory=MessageCondition)
+    text: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> MessageTemplate:
+        unknown = message_placeholders(self.text) - MESSAGE_PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"{self.text!r} names unknown placeholders {sorted(unknown)} "
+                             f"(known: {sorted(MESSAGE_PLACEHOLDERS)})")
+        return self
+
+
+class CodeMessages(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    generic: str = Field(min_length=1, description="Used when no template fits: no placeholders")
+    templates: list[MessageTemplate] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _generic_is_plain(self) -> CodeMessages:
+        if message_placeholders(self.generic):
+            raise ValueError(f"generic message {self.generic!r} may not have placeholders")
+        return self
+
+
+class MerchantMessages(BaseModel):
+    """SPEC §2 `merchant_message` templates per reason code (rules/merchant_messages.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = Field(min_length=1, description="For a reason code with no entry")
+    fields: dict[str, str] = Field(default_factory=dict, description="Field name -> its Chinese label")
+    check_fields: dict[str, str] = Field(default_factory=dict, description="Check name -> the field it rests on "
+                                                                           "(when the check does not say)")
+    codes: dict[str, CodeMessages]
+
+    @model_validator(mode="after")
+    def _default_is_plain(self) -> MerchantMessages:
+        if message_placeholders(self.default):
+            raise ValueError("the default merchant message may not have placeholders")
+        return self
+
+
+class UploadRequirements(BaseModel):
+    """What each upload must show, told to the merchant before upload (rules/upload_requirements.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_upload: list[str] = Field(min_length=1, description="For every document")
+    entity_documents: list[str] = Field(default_factory=list, description="Also for entity licences (rule 4)")
+    product_documents: list[str] = Field(default_factory=list, description="Also for product documents (rule 5)")
+    by_type: dict[str, list[str]] = Field(default_factory=dict, description="Also for one document type")
+
+
 class Rules(BaseModel):
     categories: CategoryTable
     thresholds: Thresholds
     content: ContentRules
+    merchant_messages: MerchantMessages
+    upload_requirements: UploadRequirements
 
 
 def _read(path: Path) -> dict:
@@ -252,4 +338,6 @@ def load_rules(directory: Path | None = None) -> Rules:
 
     return Rules(categories=CategoryTable.model_validate(_read(pick("categories.yaml"))),
                  thresholds=Thresholds.model_validate(_read(pick("thresholds.yaml"))),
-                 content=ContentRules.model_validate(_read(pick("content.yaml"))))
+                 content=ContentRules.model_validate(_read(pick("content.yaml"))),
+                 merchant_messages=MerchantMessages.model_validate(_read(pick("merchant_messages.yaml"))),
+                 upload_requirements=UploadRequirements.model_validate(_read(pick("upload_requirements.yaml"))))

@@ -909,6 +909,21 @@ def test_the_console_server_closes_a_connection_whose_headers_trickle_in(env):
         thread.join(timeout=10)
 
 
+def test_the_merchant_is_told_a_sentence_for_each_reason_and_each_reviewer_rejection(env):
+    from console.evidence import reason_views
+    from rules import load_rules
+
+    client, ids = logged_in(env), env["ids"]
+    form = _decision_form(client, ids["review"], decision="reject", reason_codes=["EXPIRED"], comment="")
+    assert client.post(f"/verdicts/{ids['review']}/decision", data=form).status_code == 303
+    page = client.get(f"/verdicts/{ids['review']}").text
+    # The pre-screen gave no EXPIRED reason: the reviewer's code gets the code's generic sentence.
+    assert load_rules().merchant_messages.codes["EXPIRED"].generic in page.split("Audit trail of this verdict")[-1]
+    verdict = Verdict(submission_id="S", decision="reject", checked_on=dt.date(2026, 11, 27), reasons=[
+        Reason(code="EXPIRED", document="docs/bl.png", message="expired", merchant_message="营业执照已到期，请重新上传。")])
+    assert reason_views(verdict)[0].merchant_message == "营业执照已到期，请重新上传。"
+
+
 def test_a_video_finding_shows_its_frame_with_the_box_and_the_second(env):
     """Issue 23: the frame a finding names is decoded from the stored video, its box drawn over it; no
     other time of the video can be asked for."""

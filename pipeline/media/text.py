@@ -32,7 +32,7 @@ class TextFinding:
     end: int
 
     def describe(self) -> str:
-        what = f"banned superlative {self.found}" if self.kind == "banned_word" else f"{self.kind} {self.found}"
+        what = f"banned superlatives: {self.found}" if self.kind == "banned_word" else f"{self.kind} {self.found}"
         return what + (" (written to dodge the filter)" if self.evasive else "")
 
 
