@@ -82,6 +82,7 @@ class LoadedSubmission:
     content_hash: str
     doc_hashes: list[str] = field(default_factory=list)  # one per submission.documents entry
     image_hashes: list[str] = field(default_factory=list)  # one per submission.product.images entry
+    video_hashes: list[str] = field(default_factory=list)  # one per submission.product.videos entry
     submission_json: bytes = b""
     digests: dict[str, str] = field(default_factory=dict)  # every named file as written -> digest
 
@@ -129,7 +130,8 @@ def load_submission_task(submission_path: str, expected_hash: str | None = None)
     return LoadedSubmission(submission, str(base_dir), fp.content_hash,
                             [fp.doc_hashes[ref.file] for ref in submission.documents],
                             [fp.doc_hashes[file] for file in submission.product.images],
-                            fp.submission_json, dict(fp.doc_hashes))
+                            video_hashes=[fp.doc_hashes[file] for file in submission.product.videos],
+                            submission_json=fp.submission_json, digests=dict(fp.doc_hashes))
 
 
 def _ocr_cache_key(context, parameters) -> str | None:
@@ -165,11 +167,12 @@ def extract_task(reading: DocumentReading, base_dir: str, ref: DocumentRef, subm
 
 @task(name="verdict", cache_policy=NO_CACHE, persist_result=False, task_run_name="verdict {submission.id}")
 def verdict_task(submission: Submission, works: list[DocumentWork], today: dt.date, base_dir: str,
-                 image_hashes: list[str] | None = None) -> Verdict:
-    """The rules over the documents (and product images), and the decision: the same function
-    `zizhi verify` ends with. Product images are read once each and must have `image_hashes`."""
+                 image_hashes: list[str] | None = None, video_hashes: list[str] | None = None) -> Verdict:
+    """The rules over the documents (and product images, videos, text), and the decision: the same
+    function `zizhi verify` ends with. Product images and videos are read once each and must have
+    `image_hashes` / `video_hashes`."""
     return assemble_verdict(submission, Path(base_dir), works, today=today, settings=get_settings(), rules=_rules(),
-                            engine=_engine(), image_digests=image_hashes)
+                            engine=_engine(), image_digests=image_hashes, video_digests=video_hashes)
 
 
 @task(name="claim", retries=3, retry_delay_seconds=[1, 2, 4], cache_policy=NO_CACHE, persist_result=False)
@@ -240,7 +243,7 @@ def verify_one(path: str, item: Item | None, how: Judging) -> tuple[Verdict, boo
     for ref, doc_hash in zip(submission.documents, loaded.doc_hashes, strict=True):
         reading = read_document_task(loaded.base_dir, ref, doc_hash, how.reading_key, submission.id)
         works.append(extract_task(reading, loaded.base_dir, ref, submission.id, doc_hash))
-    verdict = verdict_task(submission, works, how.today, loaded.base_dir, loaded.image_hashes)
+    verdict = verdict_task(submission, works, how.today, loaded.base_dir, loaded.image_hashes, loaded.video_hashes)
     stored = True
     if how.store and item is not None:
         stored = record_verdict_task(how.store, item, verdict, how.versions, how.owner, loaded)

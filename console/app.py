@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import cv2
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
@@ -51,15 +52,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from console.db import PAGE_SIZE, ConsoleStore, QueueFilter, Session
-from console.evidence import checks_to_look_at, crop_jpeg, failed_check_names, reason_views, visible
+from console.evidence import (
+    checks_to_look_at,
+    crop_jpeg,
+    failed_check_names,
+    reason_views,
+    video_frames,
+    visible,
+)
 from console.i18n import LANG_COOKIE, LOCALES, TAGS, Translator, environment, locale_of_tag, preferred_locale
 from console.labels import N_
 from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
 from operations.store import Store
+from pipeline.media.videos import frame_at
 from pipeline.merchant import reviewer_reasons
 from pipeline.models import REASON_CODES, Submission, Verdict
 from pipeline.settings import get_settings
+from rules import load_rules
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "zizhi_session"
@@ -413,6 +423,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             documents.append({"index": index, "result": doc, "position": copy.position if copy else None,
                               "views": views, "error": error})
         images = [k for k in kept if k.role == "product_image"]
+        frames = video_frames(verdict, {k.name: k.position for k in kept if k.role == "product_video"})
         history = db.reviews(verdict_id)
         newer = db.newer_verdict(stored.submission_id, verdict_id)
         holder = None
@@ -423,7 +434,8 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         looks = checks_to_look_at(verdict, tr.check_value)
         crops = {(c.doc_index, c.field_name) for c in looks if c.field_name is not None}
         return {"f": f, "stored": stored, "verdict": verdict, "submission": submission, "documents": documents,
-                "images": images, "facts": db.facts(verdict_id), "submission_note": submission_note,
+                "images": images, "frames": frames, "facts": db.facts(verdict_id),
+                "submission_note": submission_note,
                 "history": history, "seen_review": history[0].id if history else 0, "newer": newer,
                 "holder": holder, "looks": looks, "crops": crops, "reasons": reason_views(verdict),
                 # what the merchant is told for each decision's reasons (the pre-screen's sentence for a code
@@ -488,6 +500,27 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         if jpeg is None:
             raise HTTPException(404, "no such page")
         return Response(jpeg, media_type="image/jpeg")
+
+    @app.get("/verdicts/{verdict_id}/files/{position}/frames/{ms}.jpg")
+    def video_frame(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
+                    position: int = PathParam(ge=0, le=10_000), ms: int = PathParam(ge=0, le=86_400_000)):
+        """The frame of a stored product video a finding names (and no other: a URL cannot make the
+        console decode arbitrary times), decoded like the pipeline's sampling: child process, deadline."""
+        current_session(request)
+        stored = store.verdict(verdict_id)
+        if stored is None:
+            raise HTTPException(404, "no such verdict")
+        copy = {k.position: k for k in store.stored_files(verdict_id) if k.role == "product_video"}.get(position)
+        verdict = Verdict.model_validate(stored.verdict)
+        if copy is None or not any(f.ms == ms for f in video_frames(verdict, {copy.name: position})):
+            raise HTTPException(404, "no such frame")
+        data = store.file_bytes(copy.sha256)
+        frame = frame_at(data, ms / 1000, load_rules(get_settings().rules_dir).thresholds.video,
+                         get_settings().ingest.video_timeout_s) if data else None
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 88]) if frame is not None else (False, None)
+        if not ok:
+            raise HTTPException(404, "the frame cannot be decoded")
+        return Response(jpeg.tobytes(), media_type="image/jpeg")
 
     @app.get("/verdicts/{verdict_id}/documents/{doc}/fields/{field_name}.jpg")
     def field_crop(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),

@@ -159,6 +159,35 @@ def reason_views(verdict: Verdict) -> list[ReasonView]:
     return views
 
 
+@dataclass
+class FrameView:
+    """A product video's frame a finding was seen on (SPEC §6): where to fetch it and its box."""
+
+    file: str
+    position: int  # the stored copy's position
+    time_s: float
+    ms: int  # the frame's address in the console's URL
+    message: str
+    width: int
+    height: int
+    points: str | None  # SVG polygon points in the frame's pixels
+
+
+def video_frames(verdict: Verdict, positions: dict[str, int]) -> list[FrameView]:
+    """Every finding on a stored product video, with the frame it was seen on and its box."""
+    views = []
+    for media in verdict.media:
+        if media.kind != "video" or media.file not in positions or not media.width or not media.height:
+            continue
+        for finding in media.findings:
+            if finding.time_s is None:
+                continue
+            points = " ".join(f"{x},{y}" for x, y in finding.box) if finding.box else None
+            views.append(FrameView(media.file, positions[media.file], finding.time_s, round(finding.time_s * 1000),
+                                   finding.message, media.width, media.height, points))
+    return views
+
+
 def crop_jpeg(screen_jpeg: bytes, page_width: float, box: list[list[int]], *, pad: int = 16,
               quality: int = 90) -> bytes | None:
     """The part of a screen JPEG under a field's box (in the page's own pixels, `page_width` wide),

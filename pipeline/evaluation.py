@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from extractors.classify import load_doc_types
 from pipeline.merchant import default_messages, merchant_message
-from pipeline.models import Check, FieldValue, Reason
+from pipeline.models import Check, FieldValue, MediaResult, Reason
 from rules import MerchantMessages
 
 
@@ -14,6 +14,7 @@ from rules import MerchantMessages
 class Evaluation:
     checks: list[Check] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
+    media: list[MediaResult] = field(default_factory=list)  # SPEC §6: what each picture and video showed
     # What the merchant messages need beyond the check: each document's type (by file as written),
     # and the operator's templates (rules/merchant_messages.yaml; None: the configured ones).
     doc_types: dict[str, str] = field(default_factory=dict)

@@ -22,7 +22,7 @@ from console.settings import ConsoleSettings
 from operations import backlog as bl
 from operations.store import Key, Store, SubmissionCopy, current_owner
 from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
-from tests.conftest import text_page
+from tests.conftest import SUBMISSIONS, text_page
 from zizhi.cli import main
 
 PASSWORD = "correct horse battery"
@@ -925,3 +925,43 @@ def test_the_merchant_is_told_a_sentence_for_each_reason_and_each_reviewer_rejec
     verdict = Verdict(submission_id="S", decision="reject", checked_on=dt.date(2026, 11, 27), reasons=[
         Reason(code="EXPIRED", document="docs/bl.png", message="expired", merchant_message="营业执照已到期，请重新上传。")])
     assert reason_views(verdict)[0].merchant_message == "营业执照已到期，请重新上传。"
+
+
+def test_a_video_finding_shows_its_frame_with_the_box_and_the_second(env):
+    """Issue 23: the frame a finding names is decoded from the stored video, its box drawn over it; no
+    other time of the video can be asked for."""
+    from pipeline.models import MediaFinding, MediaResult
+
+    # the banner (订购热线 and a mobile number) is on screen 1.0–3.0 s
+    video = (SUBMISSIONS / "general-listing-prohibited-media" / "media" / "detail.mp4").read_bytes()
+    box = [[130, 470], [380, 470], [380, 500], [130, 500]]
+    verdict = Verdict(
+        submission_id="SUB-V", decision="reject", checked_on=dt.date(2026, 11, 27),
+        reasons=[Reason(code="PROHIBITED_CONTENT", document="media/detail.mp4",
+                        message="product video shows phone 13857123456 at 2.0 s")],
+        media=[MediaResult(file="media/detail.mp4", kind="video", width=512, height=512, duration_s=6.0,
+                           frames_screened=6, findings=[MediaFinding(message="phone 13857123456 at 2.0 s",
+                                                                     time_s=2.0, box=box)])])
+    submission = {"id": "SUB-V", "shop": {"name": "店", "company": COMPANY},
+                  "product": {"title": "t", "category": "general", "videos": ["media/detail.mp4"]}, "documents": []}
+    copy = SubmissionCopy(json.dumps(submission, ensure_ascii=False).encode(), "general", None, COMPANY,
+                          [("product_video", "media/detail.mp4", video)])
+    store = env["store"]
+    assert store.record_verdict(Key("SUB-V", "hash-v"), verdict_json=verdict.model_dump_json(), decision="reject",
+                                checked_on=verdict.checked_on, versions={}, owner=current_owner(), copy=copy,
+                                reason_codes=["PROHIBITED_CONTENT"])
+    vid = max(v.id for v in store.verdicts("SUB-V"))
+    client = logged_in(env)
+    html = client.get(f"/verdicts/{vid}").text
+    assert f"/verdicts/{vid}/files/1/frames/2000.jpg" in html and "2.0 s" in html
+    assert 'points="130,470 380,470 380,500 130,500"' in html and 'viewBox="0 0 512 512"' in html
+    r = client.get(f"/verdicts/{vid}/files/1/frames/2000.jpg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    frame = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
+    assert frame.shape[:2] == (512, 512)
+    assert frame[470:500, 130:380].mean() < frame[200:230, 130:380].mean()  # the dark banner is under the box
+    for path in (f"/verdicts/{vid}/files/1/frames/2500.jpg",  # a time no finding names
+                 f"/verdicts/{vid}/files/0/frames/2000.jpg", f"/verdicts/{vid}/files/7/frames/2000.jpg",
+                 f"/verdicts/{env['ids']['review']}/files/1/frames/2000.jpg"):
+        assert client.get(path).status_code == 404, path
+    assert env["client"].__class__(client.app).get(f"/verdicts/{vid}/files/1/frames/2000.jpg").status_code == 401
