@@ -40,7 +40,7 @@ from console.i18n import (
 )
 from console.settings import ConsoleSettings
 from extractors.classify import load_doc_types
-from operations.store import Store
+from operations.store import Key, Store, SubmissionCopy, current_owner
 from pipeline.models import REASON_CODES, Check, FlagEvidence
 from rules import load_rules
 from tests.conftest import ROOT, SUBMISSIONS
@@ -108,6 +108,9 @@ def verdict_data(verdict: dict, submission: dict | None = None) -> set[str]:
     for check in verdict.get("checks", []):
         found.update(v for v in (check.get("document"), check.get("expected"), check.get("found"),
                                  check.get("message")) if v)
+    for media in verdict.get("media", []):  # SPEC §6: a video's or a picture's findings
+        found.add(media.get("file") or "")
+        found.update(f["message"] for f in media.get("findings", []) if f.get("message"))
     for reason in verdict.get("reasons", []):  # merchant_message (SPEC §2): Chinese in both languages, by SPEC
         found.update(v for v in (reason.get("document"), reason.get("message"), reason.get("merchant_message")) if v)
     if submission:
@@ -369,9 +372,32 @@ def site(tmp_path):
                              codes=["EXPIRED", "HOLDER_MISMATCH"], png=png, box=boxes[COMPANY], checks=[failed]),
            "review": _record(store, "SUB-ZH-2", decision="review", category="general", codes=["LOW_CONFIDENCE"],
                              png=png, box=boxes[COMPANY])}
+    ids["video"] = _video_verdict(store)
     db = ConsoleStore(store)
     db.add_reviewer("alice", PASSWORD)
     return {"url": url, "store": store, "db": db, "ids": ids}
+
+
+def _video_verdict(store: Store) -> int:
+    """A listing whose video shows a phone number at 2.0 s (SPEC §6): the frame view's words. The
+    page is only drawn here, so the stored video's bytes need not decode."""
+    from pipeline.models import MediaFinding, MediaResult, Reason, Verdict
+
+    verdict = Verdict(
+        submission_id="SUB-ZH-V", decision="reject", checked_on=dt.date(2026, 11, 27),
+        reasons=[Reason(code="PROHIBITED_CONTENT", document="media/detail.mp4",
+                        message="product video shows phone 13857123456 at 2.0 s")],
+        media=[MediaResult(file="media/detail.mp4", kind="video", width=512, height=512, duration_s=6.0,
+                           frames_screened=6, findings=[MediaFinding(message="phone 13857123456 at 2.0 s", time_s=2.0,
+                                                                     box=[[130, 470], [380, 470], [380, 500], [130, 500]])])])
+    submission = {"id": "SUB-ZH-V", "shop": {"name": "店", "company": COMPANY},
+                  "product": {"title": "t", "category": "general", "videos": ["media/detail.mp4"]}, "documents": []}
+    copy = SubmissionCopy(json.dumps(submission, ensure_ascii=False).encode(), "general", None, COMPANY,
+                          [("product_video", "media/detail.mp4", b"not decoded here")])
+    assert store.record_verdict(Key("SUB-ZH-V", "hash-zh-v"), verdict_json=verdict.model_dump_json(),
+                                decision="reject", checked_on=verdict.checked_on, versions={}, owner=current_owner(),
+                                copy=copy, reason_codes=["PROHIBITED_CONTENT"])
+    return max(v.id for v in store.verdicts("SUB-ZH-V"))
 
 
 def _client(site, **headers) -> TestClient:
@@ -407,6 +433,7 @@ def _pages(client: TestClient, site) -> dict[str, str]:
     assert refused.status_code == 400
     return {"queue": client.get("/queue", params={"status": "all"}).text,
             "verdict": client.get(f"/verdicts/{ids['reject']}").text,
+            "video": client.get(f"/verdicts/{ids['video']}").text,
             "decided": client.get(f"/verdicts/{ids['review']}", params={"recorded": ids["review"]}).text,
             "refused": refused.text,
             "done": client.get("/queue", params={"done": ids["review"], "recorded": ids["review"]}).text,
@@ -429,6 +456,8 @@ def test_every_page_is_in_chinese_by_default(site):
     assert "资质已过期" in verdict and "主体不符" in verdict and "营业执照" in verdict and "食品" in verdict
     assert "审核驳回" in verdict and "持证主体与店铺主体一致" in verdict and "2026年11月27日" in verdict
     assert 'data-failed-labels="持证主体与店铺主体一致"' in verdict
+    video = client.get(f"/verdicts/{site['ids']['video']}").text
+    assert "商品视频画面" in video and "第 2.0 秒" in video and "含违规信息" in video
 
 
 def test_every_page_is_in_english_by_accept_language(site):
@@ -442,6 +471,8 @@ def test_every_page_is_in_english_by_accept_language(site):
     verdict = client.get(f"/verdicts/{site['ids']['reject']}").text
     assert "expired" in verdict and "holder is another company" in verdict and "business licence" in verdict
     assert "2026-11-27" in verdict and "Checks to look at" in verdict
+    video = client.get(f"/verdicts/{site['ids']['video']}").text
+    assert "Product video frames" in video and "2.0 s" in video and "prohibited content" in video
 
 
 def test_the_language_link_sets_a_cookie_kept_across_pages_and_logins(site):
