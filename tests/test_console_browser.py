@@ -285,8 +285,10 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
         page.wait_for_load_state("load")
         timings.append({"keys": len(strokes), "strokes": strokes, "seconds": round(time.monotonic() - start, 3)})
 
-    # Log in from the keyboard: the name field has the focus.
+    # Log in from the keyboard: the name field has the focus (autofocus lands after the load event at
+    # times: keys typed before it would go to the page, and Tab to the header's links).
     page.goto(f"{base}/queue?category=keys")
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
     page.keyboard.type("alice")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
