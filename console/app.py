@@ -1,6 +1,6 @@
 """The reviewer console: a server-rendered web app over the verdict store.
 
-Routes (all but /login and /static need a login):
+Routes (all but /login, /language and /static need a login):
 
 - `GET /queue`: latest verdict of each submission, filterable, oldest first, paginated.
 - `GET /verdicts/{id}`: the evidence — pages with field boxes, quality, fields, checks, reasons —
@@ -15,6 +15,8 @@ Routes (all but /login and /static need a login):
 - `GET /audit`, `GET /export.csv`: the audit trail, on screen and as CSV.
 - `GET /stats`, `GET /stats.json`: agreement, overturns, audit sample, reviewers' pace, over a
   date range.
+- `GET /language/{zh-CN|en}?next=PATH`: the language link (a cookie); pages are in zh-CN unless it
+  or the browser's Accept-Language asks for English (console/i18n.py).
 
 Opening a pending verdict takes a lease on it (`ZIZHI_CONSOLE_LEASE_MINUTES`): others see who is
 reviewing it, `j` and "next" skip it, and their decisions on it are refused (409) while it lasts.
@@ -36,6 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import cv2
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
@@ -49,12 +52,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from console.db import PAGE_SIZE, ConsoleStore, QueueFilter, Session
-from console.evidence import checks_to_look_at, crop_jpeg, failed_check_names, reason_views, visible
+from console.evidence import (
+    checks_to_look_at,
+    crop_jpeg,
+    failed_check_names,
+    reason_views,
+    video_frames,
+    visible,
+)
+from console.i18n import LANG_COOKIE, LOCALES, TAGS, Translator, environment, locale_of_tag, preferred_locale
+from console.labels import N_
 from console.pages import PageRenderer, page_views
 from console.settings import ConsoleSettings
 from operations.store import Store
+from pipeline.media.videos import frame_at
+from pipeline.merchant import reviewer_reasons
 from pipeline.models import REASON_CODES, Submission, Verdict
 from pipeline.settings import get_settings
+from rules import load_rules
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "zizhi_session"
@@ -71,6 +86,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+
+
+# Starlette's own error details (an unknown path, a wrong method): in the catalogue like ours.
+STARLETTE_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))
 
 
 class LoginRequired(Exception):
@@ -100,11 +119,12 @@ class LoginThrottle:
 
 
 class PageError(HTTPException):
-    """An HTTP error whose page links back to where the reviewer was (`back`, a path on this site)."""
+    """An HTTP error whose page links back to where the reviewer was (`back`, a path on this site).
+    `detail` is a gettext msgid, filled with `params` in the reader's language."""
 
-    def __init__(self, status_code: int, detail: str, back: str | None = None):
+    def __init__(self, status_code: int, detail: str, back: str | None = None, params: dict | None = None):
         super().__init__(status_code, detail)
-        self.back = back
+        self.back, self.params = back, params or {}
 
 
 class FormLimit:
@@ -135,7 +155,7 @@ class FormLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise HTTPException(413, "request body too large")
+                    raise HTTPException(413, N_("request body too large"))
             return message
 
         return await self.app(scope, limited_receive, send)
@@ -174,14 +194,15 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     db = ConsoleStore(store, audit_share=settings.audit_share)
     renderer = PageRenderer(get_settings().ingest, capacity=settings.rendered_documents)
     throttle = LoginThrottle(db, settings.login_max_failures, dt.timedelta(minutes=settings.login_lockout_minutes))
-    # `visible` on every {{ … }}: ids, names and values from uploads never carry an invisible
-    # character, a newline or a bidi override onto the screen.
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
-                             finalize=visible)
-    templates = Jinja2Templates(env=env)
-    templates.env.globals.update(reason_codes=REASON_CODES, urlencode=urlencode, filter_prefix=FILTER_PREFIX,
-                                 max_comment=MAX_COMMENT)
-    templates.env.filters["fmt_time"] = lambda t: t.strftime("%Y-%m-%d %H:%M") + " UTC" if t else ""
+    # `visible` on every {{ … }} (and every value put into a translated sentence): ids, names and
+    # values from uploads never carry an invisible character, a newline or a bidi override onto the screen.
+    # One environment per language (console.i18n): a request's gettext is never another's.
+    loader = jinja2.FileSystemLoader(str(HERE / "templates"))
+    templates = {}
+    for locale in LOCALES:
+        templates[locale] = Jinja2Templates(env=environment(locale, loader, visible))
+        templates[locale].env.globals.update(reason_codes=REASON_CODES, urlencode=urlencode,
+                                             filter_prefix=FILTER_PREFIX, max_comment=MAX_COMMENT)
 
     app = FastAPI(title="zizhi reviewer console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store, app.state.db, app.state.settings = store, db, settings
@@ -207,19 +228,30 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
 
     @app.exception_handler(HTTPException)
     async def error_page(request: Request, exc: HTTPException):
-        if request.url.path.endswith((".jpg", ".csv", ".json")):
-            return Response(str(exc.detail), status_code=exc.status_code, media_type="text/plain")
-        return templates.TemplateResponse(request, "error.html", {
-            "session": None, "status_code": exc.status_code, "detail": exc.detail,
-            "back": getattr(exc, "back", None)}, status_code=exc.status_code)
+        params = getattr(exc, "params", None) or {}
+        if request.url.path.endswith((".jpg", ".csv", ".json")):  # for programs: English, as the API speaks
+            detail = str(exc.detail) % params if params else str(exc.detail)
+            return Response(detail, status_code=exc.status_code, media_type="text/plain")
+        detail = translator(request).gettext(str(exc.detail))  # Starlette's own ("Not Found") are in the catalogue
+        if params:
+            detail = detail % params
+        return render(request, "error.html", None, status_code=exc.status_code, detail=detail,
+                      back=getattr(exc, "back", None))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
         # A malformed id or page number: the same "not found" whoever asks, echoing nothing back.
         status = 404 if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()) else 400
-        return await error_page(request, HTTPException(status, "not found" if status == 404 else "bad request"))
+        return await error_page(request, HTTPException(status, N_("not found") if status == 404 else
+                                                       N_("bad request")))
 
     # -- helpers --
+
+    def locale_of(request: Request) -> str:
+        return preferred_locale(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+    def translator(request: Request) -> Translator:
+        return Translator(locale_of(request))
 
     def current_session(request: Request) -> Session:
         token = request.cookies.get(SESSION_COOKIE, "")
@@ -239,17 +271,21 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         else:
             allowed = origin != "null" and urlsplit(origin).netloc == request.headers.get("host")
         if not allowed:
-            raise HTTPException(403, "cross-origin request refused")
+            raise HTTPException(403, N_("cross-origin request refused"))
 
     async def checked_form(request: Request, session: Session):
         check_origin(request)
         form = await request.form()
         if not _same_token(form.get("csrf_token"), session.csrf_token):
-            raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
+            raise HTTPException(403, N_("CSRF token missing or wrong: reload the page and try again"))
         return form
 
     def render(request: Request, name: str, session: Session | None, status_code: int = 200, **context):
-        return templates.TemplateResponse(request, name, {"session": session, **context}, status_code=status_code)
+        response = templates[locale_of(request)].TemplateResponse(request, name, {"session": session, **context},
+                                                                  status_code=status_code)
+        response.headers["Content-Language"] = TAGS[locale_of(request)]
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        return response
 
     def set_cookie(response: Response, key: str, value: str, max_age: int | None = None,
                    samesite: str = "strict") -> None:
@@ -261,7 +297,9 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             return QueueFilter.model_validate({k: data.get(prefix + k) for k in QueueFilter.model_fields
                                                if data.get(prefix + k)})
         except ValidationError as e:
-            raise HTTPException(400, "bad filter: " + "; ".join(err["msg"] for err in e.errors())) from None
+            # names the parameters (what the URL says), not pydantic's English sentences
+            raise PageError(400, N_("bad filter: %(why)s"), params={"why": ", ".join(
+                dict.fromkeys(str(err["loc"][0]) if err.get("loc") else "?" for err in e.errors()))}) from None
 
     # -- login --
 
@@ -277,7 +315,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         check_origin(request)
         form = await request.form()
         if not _same_token(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
-            raise HTTPException(403, "CSRF token missing or wrong: reload the login page and try again")
+            raise HTTPException(403, N_("CSRF token missing or wrong: reload the login page and try again"))
         name, password = str(form.get("name", "")).strip()[:64], str(form.get("password", ""))[:1024]
         target = _safe_next(str(form.get("next", "")))
 
@@ -288,13 +326,15 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             set_cookie(response, LOGIN_CSRF_COOKIE, fresh, max_age=3600)
             return response
 
+        tr = translator(request)
         if not await run_in_threadpool(throttle.attempt, name):
-            return refuse(429, f"Too many failed logins for this name: wait {settings.login_lockout_minutes} minutes "
-                               "or ask an operator (zizhi reviewers unlock NAME).")
+            return refuse(429, tr.gettext("Too many failed logins for this name: wait %(minutes)d minutes or ask "
+                                          "an operator (zizhi reviewers unlock NAME).")
+                          % {"minutes": settings.login_lockout_minutes})
         async with password_checks:  # scrypt off the event loop, a few at a time
             ok = bool(name) and await run_in_threadpool(db.authenticate, name, password)
         if not ok:
-            return refuse(401, "Wrong name or password.")
+            return refuse(401, tr.gettext("Wrong name or password."))
         await run_in_threadpool(throttle.succeeded, name)
 
         def start_session() -> str:
@@ -311,6 +351,17 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         set_cookie(response, SESSION_COOKIE, token, max_age=int(settings.session_lifetime.total_seconds()),
                    samesite="lax")
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+        return response
+
+    @app.get("/language/{tag}")
+    def switch_language(request: Request, tag: str = PathParam(max_length=16), next: str | None = None):
+        """The language link: remembers the reader's choice in a cookie (over Accept-Language) and goes
+        back where they were. No login needed: the login page has the link too."""
+        locale = locale_of_tag(tag)
+        if locale is None:
+            raise HTTPException(404, N_("not found"))
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        set_cookie(response, LANG_COOKIE, TAGS[locale], max_age=365 * 24 * 3600, samesite="lax")
         return response
 
     @app.post("/logout")
@@ -337,40 +388,42 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         pages = max(1, -(-total // PAGE_SIZE))
         return render(request, "queue.html", session, f=f, rows=rows, total=total, pages=pages,
                       counts=db.decision_counts(f), categories=db.categories(), me=session.reviewer,
-                      recorded=recorded_notice(session, request.query_params.get("done")),
+                      recorded=recorded_notice(session, request.query_params.get("done"), translator(request)),
                       end=request.query_params.get("end") in ("next", "prev"))
 
     # -- a verdict --
 
-    def verdict_context(session: Session, verdict_id: int, f: QueueFilter, *, lease: bool) -> dict:
+    def verdict_context(session: Session, verdict_id: int, f: QueueFilter, tr: Translator, *, lease: bool) -> dict:
         """Everything the submission page shows. Takes (or renews) the reviewer's lease when `lease`
         and the verdict is pending and current."""
         stored = store.verdict(verdict_id)
         if stored is None:
-            raise HTTPException(404, "no such verdict")
+            raise HTTPException(404, N_("no such verdict"))
         verdict = Verdict.model_validate(stored.verdict)
         kept = store.stored_files(verdict_id)
-        submission, submission_note = None, "the store kept no copy of the submission"
+        submission, submission_note = None, tr.gettext("the store kept no copy of the submission")
         for item in kept:
             if item.role == "submission":
                 try:  # read as the pipeline reads it (a BOM is allowed)
                     submission = Submission.model_validate_json((store.file_bytes(item.sha256) or b"").decode("utf-8-sig"))
                 except (ValidationError, UnicodeDecodeError):
-                    submission_note = "the stored copy of the submission cannot be read"
+                    submission_note = tr.gettext("the stored copy of the submission cannot be read")
         by_name = {(k.role, k.name): k for k in kept}
         documents = []
         for index, doc in enumerate(verdict.documents):
             copy = by_name.get(("document", doc.file))
             views, error = [], None
             if copy is None:
-                error = "the store kept no copy of this file" if not kept else "file not kept (unreadable upload)"
+                error = tr.gettext("the store kept no copy of this file") if not kept else \
+                    tr.gettext("file not kept (unreadable upload)")
             else:
                 rendered = renderer.render(copy.sha256, lambda sha=copy.sha256: store.file_bytes(sha))
-                error = rendered.error
+                error = tr.gettext(rendered.error) if rendered.error else None  # a decoder's own words pass as they are
                 views = page_views(doc, rendered)
             documents.append({"index": index, "result": doc, "position": copy.position if copy else None,
                               "views": views, "error": error})
         images = [k for k in kept if k.role == "product_image"]
+        frames = video_frames(verdict, {k.name: k.position for k in kept if k.role == "product_video"})
         history = db.reviews(verdict_id)
         newer = db.newer_verdict(stored.submission_id, verdict_id)
         holder = None
@@ -378,20 +431,27 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
             held = db.take_lease(verdict_id, session.reviewer, minutes=settings.lease_minutes) if lease \
                 else db.live_lease(verdict_id)
             holder = held if held is not None and held.reviewer != session.reviewer else None
-        looks = checks_to_look_at(verdict)
+        looks = checks_to_look_at(verdict, tr.check_value)
         crops = {(c.doc_index, c.field_name) for c in looks if c.field_name is not None}
         return {"f": f, "stored": stored, "verdict": verdict, "submission": submission, "documents": documents,
-                "images": images, "facts": db.facts(verdict_id), "submission_note": submission_note,
+                "images": images, "frames": frames, "facts": db.facts(verdict_id),
+                "submission_note": submission_note,
                 "history": history, "seen_review": history[0].id if history else 0, "newer": newer,
                 "holder": holder, "looks": looks, "crops": crops, "reasons": reason_views(verdict),
-                "failed_checks": failed_check_names(verdict), "filter_query": urlencode(f.query()),
+                # what the merchant is told for each decision's reasons (the pre-screen's sentence for a code
+                # it gave, else the code's generic one), beside the reviewer's codes
+                "merchant_messages": {h.id: [r.merchant_message for r in reviewer_reasons(h.reason_codes,
+                                                                                          verdict.reasons)]
+                                      for h in history},
+                "failed_checks": (failed := failed_check_names(verdict)), "failed_labels": tr.checks(failed),
+                "filter_query": urlencode(f.query()),
                 "audit": stored.decision == "approve" and db.is_audit(verdict_id), "problem": None,
                 # the form starts from the pre-screen: its decision (when approve/reject) and its codes
                 "draft": {"decision": verdict.decision if verdict.decision in ("approve", "reject") else None,
                           "codes": {r.code for r in verdict.reasons}, "comment": ""}}
 
-    def recorded_notice(session: Session, value: str | None) -> str | None:
-        """"SUB-… recorded: reject (EXPIRED)" for the verdict id the redirect carried (only an
+    def recorded_notice(session: Session, value: str | None, tr: Translator) -> str | None:
+        """"SUB-… recorded: reject (expired)" for the verdict id the redirect carried (only an
         integer comes from the URL; the text comes from this reviewer's own decision)."""
         if not value or not value.isdigit() or int(value) > MAX_ID:
             return None
@@ -399,17 +459,20 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         if not latest or latest[0].reviewer != session.reviewer:
             return None
         r = latest[0]
-        codes = f" ({' '.join(r.reason_codes)})" if r.reason_codes else ""
-        return f"{r.submission_id} recorded: {r.decision}{codes}"
+        if r.reason_codes:
+            return tr.gettext("%(submission)s recorded: %(decision)s (%(reasons)s)") % {
+                "submission": r.submission_id, "decision": tr.decision(r.decision), "reasons": tr.reasons(r.reason_codes)}
+        return tr.gettext("%(submission)s recorded: %(decision)s") % {"submission": r.submission_id,
+                                                                       "decision": tr.decision(r.decision)}
 
     @app.get("/verdicts/{verdict_id}", response_class=HTMLResponse)
     def verdict_page(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID)):
         session = current_session(request)
         f = parse_filter(request.query_params)
-        context = verdict_context(session, verdict_id, f, lease=True)
-        return render(request, "verdict.html", session, recorded=recorded_notice(session,
-                                                                                request.query_params.get("recorded")),
-                      **context)
+        tr = translator(request)
+        context = verdict_context(session, verdict_id, f, tr, lease=True)
+        return render(request, "verdict.html", session,
+                      recorded=recorded_notice(session, request.query_params.get("recorded"), tr), **context)
 
     def stored_page(verdict_id: int, position: int):
         match = [k for k in store.stored_files(verdict_id)
@@ -437,6 +500,27 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         if jpeg is None:
             raise HTTPException(404, "no such page")
         return Response(jpeg, media_type="image/jpeg")
+
+    @app.get("/verdicts/{verdict_id}/files/{position}/frames/{ms}.jpg")
+    def video_frame(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
+                    position: int = PathParam(ge=0, le=10_000), ms: int = PathParam(ge=0, le=86_400_000)):
+        """The frame of a stored product video a finding names (and no other: a URL cannot make the
+        console decode arbitrary times), decoded like the pipeline's sampling: child process, deadline."""
+        current_session(request)
+        stored = store.verdict(verdict_id)
+        if stored is None:
+            raise HTTPException(404, "no such verdict")
+        copy = {k.position: k for k in store.stored_files(verdict_id) if k.role == "product_video"}.get(position)
+        verdict = Verdict.model_validate(stored.verdict)
+        if copy is None or not any(f.ms == ms for f in video_frames(verdict, {copy.name: position})):
+            raise HTTPException(404, "no such frame")
+        data = store.file_bytes(copy.sha256)
+        frame = frame_at(data, ms / 1000, load_rules(get_settings().rules_dir).thresholds.video,
+                         get_settings().ingest.video_timeout_s) if data else None
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 88]) if frame is not None else (False, None)
+        if not ok:
+            raise HTTPException(404, "the frame cannot be decoded")
+        return Response(jpeg.tobytes(), media_type="image/jpeg")
 
     @app.get("/verdicts/{verdict_id}/documents/{doc}/fields/{field_name}.jpg")
     def field_crop(request: Request, verdict_id: int = PathParam(ge=1, le=MAX_ID),
@@ -493,41 +577,45 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         except HTTPException:
             f = QueueFilter()
         back = f"/verdicts/{verdict_id}" + (f"?{urlencode(f.query())}" if f.query() else "")
+        tr = translator(request)
 
         def record():
             stored = store.verdict(verdict_id)
             if stored is None:
-                raise HTTPException(404, "no such verdict")
+                raise HTTPException(404, N_("no such verdict"))
             failed = failed_check_names(Verdict.model_validate(stored.verdict))
             problems = []
             if decision not in ("approve", "reject"):
-                problems.append("choose approve or reject")
+                problems.append(tr.gettext("choose approve or reject"))
             if any(c not in REASON_CODES for c in codes):
-                problems.append("unknown reason code")
+                problems.append(tr.gettext("unknown reason code"))
             if decision == "reject" and not codes:
-                problems.append("a rejection needs at least one reason code")
+                problems.append(tr.gettext("a rejection needs at least one reason code"))
             if len(comment) > MAX_COMMENT:
-                problems.append(f"the comment is over {MAX_COMMENT} characters ({len(comment)}): shorten it")
+                problems.append(tr.gettext("the comment is over %(max)d characters (%(length)d): shorten it")
+                                % {"max": MAX_COMMENT, "length": len(comment)})
             if decision == "approve" and failed:
                 # A wrong approve is the worst error: overriding a failed check is confirmed (the browser's
                 # dialog names them; the form echoes their names) and explained.
                 if override != ",".join(failed):
-                    problems.append("approving over failed checks (" + ", ".join(failed) + ") needs confirmation")
+                    problems.append(tr.gettext("approving over failed checks (%(checks)s) needs confirmation")
+                                    % {"checks": tr.checks(failed)})
                 if not comment:
-                    problems.append("approving over failed checks needs a comment saying why")
+                    problems.append(tr.gettext("approving over failed checks needs a comment saying why"))
             if not seen_review.isdigit():
-                problems.append("the form is incomplete: reload the page")
+                problems.append(tr.gettext("the form is incomplete: reload the page"))
             if problems:
-                return "; ".join(problems)
+                return tr.gettext("; ").join(problems)
             latest = db.reviews(verdict_id, limit=1)
             if (latest[0].id if latest else 0) != int(seen_review):
                 other = latest[0]
-                raise PageError(409, f"{other.reviewer} recorded a decision ({other.decision}) on this verdict "
-                                     f"while it was open: open it again to see it before deciding", back=back)
+                raise PageError(409, N_("%(reviewer)s recorded a decision (%(decision)s) on this verdict while it "
+                                        "was open: open it again to see it before deciding"), back=back,
+                                params={"reviewer": other.reviewer, "decision": tr.decision(other.decision)})
             held = db.live_lease(verdict_id)
             if held is not None and held.reviewer != session.reviewer:
-                raise PageError(409, f"being reviewed by {held.reviewer} until {held.expires_at:%H:%M} UTC: "
-                                     f"nothing was recorded", back=back)
+                raise PageError(409, N_("being reviewed by %(reviewer)s until %(time)s UTC: nothing was recorded"),
+                                back=back, params={"reviewer": held.reviewer, "time": f"{held.expires_at:%H:%M}"})
             db.record_review(verdict_id, reviewer=session.reviewer, decision=str(decision),
                              reason_codes=codes if decision == "reject" else [], comment=comment)
             return db.next_in_queue(f, after=verdict_id, reviewer=session.reviewer)
@@ -535,7 +623,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
         outcome = await run_in_threadpool(record)
         if isinstance(outcome, str):  # refused: the page again, the reviewer's input kept, the reason on top
             def again():
-                context = verdict_context(session, verdict_id, f, lease=False)
+                context = verdict_context(session, verdict_id, f, tr, lease=False)
                 context.update(problem=outcome, draft={"decision": decision if decision in ("approve", "reject")
                                                        else None, "codes": set(codes),
                                                        "comment": Markup(escape(comment))})  # kept as typed
@@ -552,7 +640,7 @@ def create_app(store_url: str | None = None, settings: ConsoleSettings | None = 
     def stats_range(request: Request) -> tuple[dt.date | None, dt.date | None]:
         f = parse_filter(request.query_params)
         if f.date_from and f.date_to and f.date_from > f.date_to:
-            raise HTTPException(400, "bad filter: date_from is after date_to")
+            raise HTTPException(400, N_("bad filter: date_from is after date_to"))
         return f.date_from, f.date_to
 
     @app.get("/stats", response_class=HTMLResponse)

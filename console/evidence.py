@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -94,6 +95,7 @@ class ReasonView:
     message: str
     anchor: str | None       # an id on the page: the field's row, else the document
     page_anchor: str | None = None  # the page the field was read on
+    merchant_message: str = ""  # what the merchant is told (SPEC §2), shown beside the reviewer's reason
 
 
 def _document_index(verdict: Verdict, name: str | None) -> int | None:
@@ -113,8 +115,9 @@ def _field_of(doc: DocumentResult, check_name: str | None, value: str | None) ->
     return name if name in doc.fields else None
 
 
-def checks_to_look_at(verdict: Verdict) -> list[CheckView]:
-    """Every `fail` then `review` check, with its field (when it has a box) and the marked diff."""
+def checks_to_look_at(verdict: Verdict, show: Callable[[str], str] = lambda value: value) -> list[CheckView]:
+    """Every `fail` then `review` check, with its field (when it has a box) and the marked diff of
+    its expected and found values as the reader sees them (`show`: codes and dates in their words)."""
     views = []
     for status in ("fail", "review"):
         for check in verdict.checks:
@@ -129,7 +132,7 @@ def checks_to_look_at(verdict: Verdict) -> list[CheckView]:
                     page = doc.fields[name].page
                 else:
                     name = None
-            expected, found = diff_segments(check.expected, check.found)
+            expected, found = diff_segments(check.expected and show(check.expected), check.found and show(check.found))
             views.append(CheckView(check, index, name, page, expected, found))
     return views
 
@@ -151,7 +154,37 @@ def reason_views(verdict: Verdict) -> list[ReasonView]:
                 anchor, page_anchor = f"field-d{index}-{name}", f"doc-{index}-page-{doc.fields[name].page}"
             else:
                 anchor = f"doc-{index}"
-        views.append(ReasonView(reason.code, reason.document, reason.message, anchor, page_anchor))
+        views.append(ReasonView(reason.code, reason.document, reason.message, anchor, page_anchor,
+                                reason.merchant_message))
+    return views
+
+
+@dataclass
+class FrameView:
+    """A product video's frame a finding was seen on (SPEC §6): where to fetch it and its box."""
+
+    file: str
+    position: int  # the stored copy's position
+    time_s: float
+    ms: int  # the frame's address in the console's URL
+    message: str
+    width: int
+    height: int
+    points: str | None  # SVG polygon points in the frame's pixels
+
+
+def video_frames(verdict: Verdict, positions: dict[str, int]) -> list[FrameView]:
+    """Every finding on a stored product video, with the frame it was seen on and its box."""
+    views = []
+    for media in verdict.media:
+        if media.kind != "video" or media.file not in positions or not media.width or not media.height:
+            continue
+        for finding in media.findings:
+            if finding.time_s is None:
+                continue
+            points = " ".join(f"{x},{y}" for x, y in finding.box) if finding.box else None
+            views.append(FrameView(media.file, positions[media.file], finding.time_s, round(finding.time_s * 1000),
+                                   finding.message, media.width, media.height, points))
     return views
 
 

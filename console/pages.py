@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 
+from console.labels import N_
 from pipeline.errors import DocumentError
 from pipeline.ingest import load_document
 from pipeline.models import DocumentResult
@@ -65,7 +66,7 @@ class PageRenderer:
                 if sha256 in self._cache:
                     return self._cache[sha256]
             data = load()
-            doc = RenderedDocument(error="the store has no copy of this file") if data is None else \
+            doc = RenderedDocument(error=N_("the store has no copy of this file")) if data is None else \
                 _render(data, self.ingest)
             with self._lock:
                 self._cache[sha256] = doc
@@ -111,7 +112,7 @@ def _render(data: bytes, ingest: IngestOptions) -> RenderedDocument:
                             interpolation=cv2.INTER_AREA) if scale < 1 else image
         ok, jpeg = cv2.imencode(".jpg", screen, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if not ok:
-            return RenderedDocument(error="page could not be encoded for the screen")
+            return RenderedDocument(error=N_("page could not be encoded for the screen"))
         out.pages.append(RenderedPage(w, h, jpeg.tobytes()))
     return out
 

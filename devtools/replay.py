@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -34,6 +35,14 @@ class ExpectedDocument(BaseModel):
         return "unclassified" if value is None else value
 
 
+class ExpectedVideo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    planted: list[str] = Field(default_factory=list, description="what SPEC §6 screening must find on it")
+    shown: list[tuple[float, float]] = Field(default_factory=list,
+                                             description="[start, end) seconds each planted thing is on screen")
+
+
 class Expected(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -42,6 +51,9 @@ class Expected(BaseModel):
     reason_codes: list[str] = Field(default_factory=list)
     documents: dict[str, ExpectedDocument] = Field(default_factory=dict)
     note: str | None = None
+    videos: dict[str, ExpectedVideo] = Field(default_factory=dict)
+    text: dict[str, ExpectedVideo] = Field(default_factory=dict, description="product.title / product.description: "
+                                                                             "what SPEC §6 screening must find")
 
 
 class Floors(BaseModel):
@@ -52,6 +64,8 @@ class Floors(BaseModel):
     decision_accuracy: float = Field(ge=0, le=1)
     reason_recall: float = Field(ge=0, le=1, description="share of expected reason codes that appear")
     max_false_approves: int = Field(ge=0)
+    sighting_recall: float = Field(1.0, ge=0, le=1, description="share of planted videos whose reason names a "
+                                                                "second the planted thing is on screen")
 
 
 class CaseResult(BaseModel):
@@ -68,6 +82,9 @@ class CaseResult(BaseModel):
     error: str | None = None
     expected_flags: list[str] = Field(default_factory=list)  # rule 8 flags expected.json asks for (file:flag)
     missing_flags: list[str] = Field(default_factory=list)
+    expected_sightings: list[str] = Field(default_factory=list)  # planted videos (whose reason must name a second)
+    # and planted title/description
+    missing_sightings: list[str] = Field(default_factory=list)  # … and did not name one inside the window
 
 
 class Report(BaseModel):
@@ -79,6 +96,9 @@ class Report(BaseModel):
     reason_recall: float
     false_approves: list[str]
     flag_recall: float = Field(default=1.0, description="share of the rule 8 flags expected.json asks for that appear")
+    sighting_recall: float = Field(default=1.0, description="share of planted videos whose reason names a second "
+                                                            "the planted thing is on screen (and of planted "
+                                                            "titles/descriptions with a reason on them)")
     doc_type_confusion: dict[str, dict[str, int]]
     decision_confusion: dict[str, dict[str, int]]
     seconds_per_submission: float
@@ -117,13 +137,35 @@ def score_case(name: str, expected: Expected, verdict: Verdict | None, seconds: 
         for fname, value in scored_fields.items():
             read = got.fields.get(fname).value if got and fname in got.fields else None
             fields.append((fname, value, read, read is not None and _same_text(read, value)))
+    want_sightings, missing_sightings = [], []
+    for file, video in expected.videos.items():
+        if not video.planted:
+            continue
+        want_sightings.append(file)
+        seconds_named = [_second_named(r.message) for r in (verdict.reasons if verdict else [])
+                         if r.code == "PROHIBITED_CONTENT" and r.document == file]
+        if not any(t is not None and lo - 0.05 <= t < hi for t in seconds_named for lo, hi in video.shown):
+            missing_sightings.append(file)
+    for field_name, planted in expected.text.items():  # the title / description: a reason on that field
+        if planted.planted:
+            want_sightings.append(field_name)
+            if not any(r.code == "PROHIBITED_CONTENT" and r.document == field_name
+                       for r in (verdict.reasons if verdict else [])):
+                missing_sightings.append(field_name)
     return CaseResult(
         name=name, seconds=round(seconds, 2), expected_decisions=expected.decisions, decision=decision,
         decision_ok=decision in expected.decisions,
         false_approve=decision == "approve" and "approve" not in expected.decisions,
         expected_reasons=sorted(set(expected.reason_codes)),
         missing_reasons=sorted(set(expected.reason_codes) - got_codes), doc_types=doc_types, fields=fields,
-        error=error, expected_flags=want_flags, missing_flags=missing_flags)
+        error=error, expected_flags=want_flags, missing_flags=missing_flags,
+        expected_sightings=want_sightings, missing_sightings=missing_sightings)
+
+
+def _second_named(message: str) -> float | None:
+    """The second a video finding names ("… at 12.5 s"), or None."""
+    m = re.search(r" at (\d+(?:\.\d+)?) s\b", message)
+    return float(m.group(1)) if m else None
 
 
 def replay(root: Path, *, engine=None, progress=None) -> Report:
@@ -182,6 +224,8 @@ def summarise(cases: list[CaseResult]) -> Report:
         false_approves=[c.name for c in cases if c.false_approve],
         flag_recall=_ratio(sum(len(c.expected_flags) - len(c.missing_flags) for c in cases),
                            sum(len(c.expected_flags) for c in cases)),
+        sighting_recall=_ratio(sum(len(c.expected_sightings) - len(c.missing_sightings) for c in cases),
+                               sum(len(c.expected_sightings) for c in cases)),
         doc_type_confusion={k: dict(v) for k, v in type_confusion.items()},
         decision_confusion={k: dict(v) for k, v in decision_confusion.items()},
         seconds_per_submission=round(sum(c.seconds for c in cases) / len(cases), 2) if cases else 0.0,
@@ -190,7 +234,7 @@ def summarise(cases: list[CaseResult]) -> Report:
 
 def check_floors(report: Report, floors: Floors) -> list[str]:
     failures = []
-    for name in ("doc_type_accuracy", "field_accuracy", "decision_accuracy", "reason_recall"):
+    for name in ("doc_type_accuracy", "field_accuracy", "decision_accuracy", "reason_recall", "sighting_recall"):
         got, floor = getattr(report, name), getattr(floors, name)
         if got < floor:
             failures.append(f"{name} {got:.4f} is below the floor {floor:.4f}")
@@ -211,19 +255,21 @@ def render(report: Report) -> str:
     out.append("decision confusion (acceptable → got):")
     for exp, row in sorted(report.decision_confusion.items()):
         out.append(f"  {exp:<30} " + ", ".join(f"{g}: {n}" for g, n in sorted(row.items())))
-    wrong = [c for c in report.cases if not c.decision_ok or c.missing_reasons or c.missing_flags]
+    wrong = [c for c in report.cases if not c.decision_ok or c.missing_reasons or c.missing_flags
+             or c.missing_sightings]
     if wrong:
         out.append("cases off the truth:")
         for c in wrong:
             extra = f" missing reasons {c.missing_reasons}" if c.missing_reasons else ""
             extra += f" missing flags {c.missing_flags}" if c.missing_flags else ""
+            extra += f" no second named on {c.missing_sightings}" if c.missing_sightings else ""
             out.append(f"  {c.name}: expected {'/'.join(c.expected_decisions)}, got {c.decision}{extra}"
                        + (f" ({c.error})" if c.error else ""))
     out.append(f"false approves: {len(report.false_approves)}"
                + (" — " + ", ".join(report.false_approves) if report.false_approves else ""))
     out.append(f"doc-type accuracy {report.doc_type_accuracy:.1%}, field accuracy {report.field_accuracy:.1%}, "
                f"decision accuracy {report.decision_accuracy:.1%}, reason recall {report.reason_recall:.1%}, "
-               f"flag recall {report.flag_recall:.1%}, "
+               f"flag recall {report.flag_recall:.1%}, video sighting recall {report.sighting_recall:.1%}, "
                f"{report.seconds_per_submission:.2f} s per submission over {len(report.cases)} submissions")
     return "\n".join(out)
 

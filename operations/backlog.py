@@ -118,7 +118,7 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def _named_files(raw: object) -> list[str]:
-    """Files a (possibly malformed) submission names: documents, then product images."""
+    """Files a (possibly malformed) submission names: documents, then product images, then videos."""
     files: list[str] = []
     if not isinstance(raw, dict):
         return files
@@ -127,8 +127,9 @@ def _named_files(raw: object) -> list[str]:
         if isinstance(doc, dict) and isinstance(doc.get("file"), str):
             files.append(doc["file"])
     product = raw.get("product")
-    if isinstance(product, dict) and isinstance(product.get("images"), list):
-        files.extend(x for x in product["images"] if isinstance(x, str))
+    for key in ("images", "videos"):
+        if isinstance(product, dict) and isinstance(product.get(key), list):
+            files.extend(x for x in product[key] if isinstance(x, str))
     return list(dict.fromkeys(files))
 
 
@@ -144,6 +145,16 @@ class _ContentHash:
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()
+
+
+def content_hash_of(submission_json: bytes, digests: dict[str, str]) -> str:
+    """The content hash `fingerprint` computes, from the submission's bytes and each named file's
+    sha256 (`digests`: name as written -> digest; a name missing there is an error): for an upload
+    whose files were hashed as they arrived, without reading them again."""
+    h = _ContentHash(submission_json)
+    for name in _named_files(parse_submission_json(submission_json)):
+        h.add(name, digests[name])
+    return h.hexdigest()
 
 
 def folder_id(folder: Path) -> str:
@@ -200,10 +211,17 @@ def _copy_of(submission_json: bytes, files: list[tuple[str, str, bytes]]) -> Sub
                           shop_company=str(shop.get("company") or ""), files=files)
 
 
-def _roles(raw: object) -> set[str]:
+def _role(raw: object, name: str) -> str:
+    """The store's role of a named file: document, product_video, or product_image (the rest)."""
     docs = raw.get("documents") if isinstance(raw, dict) else None
-    return {d["file"] for d in docs or [] if isinstance(d, dict) and isinstance(d.get("file"), str)} \
-        if isinstance(docs, list) else set()
+    if isinstance(docs, list) and any(isinstance(d, dict) and d.get("file") == name for d in docs):
+        return "document"
+    product = raw.get("product") if isinstance(raw, dict) else None
+    videos = product.get("videos") if isinstance(product, dict) else None
+    images = product.get("images") if isinstance(product, dict) else None
+    if isinstance(videos, list) and name in videos and not (isinstance(images, list) and name in images):
+        return "product_video"
+    return "product_image"
 
 
 def copy_submission(folder: Path, content_hash: str, *, max_file_bytes: int = 50 * 1024 * 1024
@@ -221,9 +239,8 @@ def copy_submission(folder: Path, content_hash: str, *, max_file_bytes: int = 50
         return None
     if fp.content_hash != content_hash or fp.error:
         return None
-    documents = _roles(parse_submission_json(fp.submission_json))
-    return _copy_of(fp.submission_json, [("document" if name in documents else "product_image", name, blob)
-                                         for name, blob in fp.blobs.items()])
+    raw = parse_submission_json(fp.submission_json)
+    return _copy_of(fp.submission_json, [(_role(raw, name), name, blob) for name, blob in fp.blobs.items()])
 
 
 def copy_verified(folder: Path, submission_json: bytes, digests: dict[str, str], *,
@@ -235,7 +252,6 @@ def copy_verified(folder: Path, submission_json: bytes, digests: dict[str, str],
         raw = parse_submission_json(submission_json)
     except SubmissionError:
         return None
-    documents = _roles(raw)
     base, options = Path(folder).resolve(), _ingest_options(max_file_bytes)
     kept: list[tuple[str, str, bytes]] = []
     for name in _named_files(raw):
@@ -246,7 +262,7 @@ def copy_verified(folder: Path, submission_json: bytes, digests: dict[str, str],
             log.warning("%s in %s changed after it was verified: its copy is not kept", visible(name),
                         visible(folder))
             continue
-        kept.append(("document" if name in documents else "product_image", name, fetched.data))
+        kept.append((_role(raw, name), name, fetched.data))
     return _copy_of(submission_json, kept)
 
 

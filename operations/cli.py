@@ -70,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("--replay-cron", f"cron of the replay deployment (default: ZIZHI_REPLAY_CRON, else {d['replay_cron']!r})"),
         ("--timezone", (f"time zone of both crons, an IANA name (default: ZIZHI_SCHEDULE_TIMEZONE, else "
                        f"{d['schedule_timezone']})")),
+        ("--intake-cron", ("also a deployment verifying what the intake API accepted, on this cron (e.g. "
+                           "'* * * * *', for `zizhi serve --no-worker`; default: ZIZHI_INTAKE_CRON, else none)")),
     ]
     limit_help = (f"backlog runs at a time; a scheduled run waits while one is running (default: "
                   f"ZIZHI_DEPLOYMENT_CONCURRENCY, else {d['deployment_concurrency']})")
@@ -357,6 +359,10 @@ def _deployment_folders(args: argparse.Namespace) -> tuple[str, str] | None:
     return str(Path(inbox).resolve()), str(Path(args.replay_dir or settings.replay_dir).resolve())
 
 
+def _intake_cron(args: argparse.Namespace) -> str | None:
+    return args.intake_cron or os.environ.get("ZIZHI_INTAKE_CRON") or None
+
+
 def cmd_flows_serve(args: argparse.Namespace) -> int:
     folders = _deployment_folders(args)
     if folders is None:
@@ -371,7 +377,7 @@ def cmd_flows_serve(args: argparse.Namespace) -> int:
 
         serve(*deployments(inbox, args.store, backlog_cron=args.backlog_cron, replay_dir=replay_dir,
                            replay_cron=args.replay_cron, timezone=args.timezone,
-                           concurrency_limit=args.concurrency_limit))
+                           concurrency_limit=args.concurrency_limit, intake_cron=_intake_cron(args)))
     return 0
 
 
@@ -386,7 +392,7 @@ def cmd_flows_deploy(args: argparse.Namespace) -> int:
 
         ids = deploy_to_pool(args.pool, inbox, args.store, backlog_cron=args.backlog_cron, replay_dir=replay_dir,
                              replay_cron=args.replay_cron, timezone=args.timezone,
-                             concurrency_limit=args.concurrency_limit)
+                             concurrency_limit=args.concurrency_limit, intake_cron=_intake_cron(args))
     print(f"zizhi: {len(ids)} deployment(s) in work pool {args.pool!r} on {api}; start a worker with "
           f"`PREFECT_API_URL={api} prefect worker start --pool {args.pool}` (or `make worker`)")
     return 0

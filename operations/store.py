@@ -111,7 +111,7 @@ verdict_files = Table(
     "verdict_files", metadata,
     Column("verdict_id", Integer, primary_key=True),
     Column("position", Integer, primary_key=True),
-    Column("role", String(16), nullable=False),  # submission / document / product_image
+    Column("role", String(16), nullable=False),  # submission / document / product_image / product_video
     Column("name", Text, nullable=False),        # as written in the submission
     Column("sha256", String(64), nullable=False),
 )

@@ -520,10 +520,13 @@ def footer_sides(lines, t: CaptureFlagThresholds) -> tuple[str, ...]:
     if not lines:
         return ()
     footer = re.compile(t.licence_footer)
-    bottom = max(float(ln.quad[:, 1].max()) for ln in lines)
-    unit = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for ln in lines]))
-    if any(footer.search("".join(ln.text.split())) and float(ln.quad[:, 1].max()) >= bottom - 2 * unit
-           for ln in lines):
+    # the upright layout frame where the line has one, else the uploaded pixels
+    quads = [np.asarray(getattr(ln, "quad", None) if getattr(ln, "quad", None) is not None else ln.quad_original)
+             for ln in lines]
+    bottom = max(float(q[:, 1].max()) for q in quads)
+    unit = float(np.median([float(q[:, 1].max() - q[:, 1].min()) for q in quads]))
+    if any(footer.search("".join(ln.text.split())) and float(q[:, 1].max()) >= bottom - 2 * unit
+           for ln, q in zip(lines, quads)):
         return ("bottom",)
     return ()
 

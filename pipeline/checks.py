@@ -19,8 +19,8 @@ from extractors.form import load_forms, number_module
 from pipeline.brand_chain import check_brand_chain
 from pipeline.document import DocumentWork
 from pipeline.evaluation import Evaluation, low_confidence, trusted, type_name
+from pipeline.media.listing import ListingReading, screen_listing
 from pipeline.models import Check, Decision, Submission
-from pipeline.product_images import ProductImageReading, check_product_images
 from pipeline.seals import check_seals
 from rules import Rules, Thresholds
 from validators import credit_code as uscc
@@ -95,9 +95,9 @@ def decide(evaluation: Evaluation) -> Decision:
 
 
 def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, today: dt.date,
-             images: list[ProductImageReading] | None = None) -> Evaluation:
-    """Every rule of SPEC §4 over the submission's documents (and §6 over its product images)."""
-    ev = Evaluation()
+             listing: ListingReading | None = None) -> Evaluation:
+    """Every rule of SPEC §4 over the submission's documents (and §6 over its pictures, videos and text)."""
+    ev = Evaluation(doc_types={w.ref.file: w.doc_type for w in works}, messages=rules.merchant_messages)
     t = rules.thresholds
     category = rules.categories.categories[submission.product.category]
     if not category.open_for_online_sale:
@@ -144,8 +144,7 @@ def evaluate(submission: Submission, works: list[DocumentWork], rules: Rules, to
         if work.doc_type == "brand_authorization":
             check_letter_signatory(ev, work, t)
     note_unreadable_extras(ev, submission, works, rules)
-    if images:
-        check_product_images(ev, images, rules)
+    ev.media = screen_listing(ev, submission.product, listing, rules)
     return ev
 
 

@@ -33,6 +33,8 @@ def render_verdict(verdict: Verdict) -> str:
         for r in verdict.reasons:
             where = f" [{v(r.document)}]" if r.document else ""
             out.append(f"  - {r.code}{where}: {v(r.message)}")
+            if r.merchant_message:
+                out.append(f"    merchant: {v(r.merchant_message)}")
     for doc in verdict.documents:
         q = doc.quality
         quality = f", sharpness {q.sharpness:.0f}, {q.width}×{q.height}, skew {q.skew_deg}°" if q else ""

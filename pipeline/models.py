@@ -46,6 +46,9 @@ class Product(_Model):
     category: PlainText = Field(min_length=1, description="Category code of SPEC §4")
     brand: PlainText | None = Field(default=None, description="Brand; null or absent is unbranded (无品牌)")
     images: list[PlainText] = Field(default_factory=list, description="Product pictures (SPEC §6)")
+    videos: list[PlainText] = Field(default_factory=list, description="Main and detail videos, MP4/MOV/WEBM, "
+                                                                      "paths like documents (SPEC §6)")
+    description: str = Field(default="", description="Listing description text (SPEC §6)")
 
 
 class DocumentRef(_Model):
@@ -67,6 +70,9 @@ class Reason(_Model):
     code: str
     document: str | None = None
     message: str
+    merchant_message: str = Field(default="", description="SPEC §2: one Chinese sentence for the merchant — what is "
+                                                          "wrong on which document and what to upload or change "
+                                                          "(rules/merchant_messages.yaml)")
 
 
 class FlagEvidence(_Model):
@@ -139,6 +145,30 @@ class Check(_Model):
     message: str | None = None
 
 
+class MediaFinding(_Model):
+    """What SPEC §6 screening saw on a product picture or a video frame, and where (for the console)."""
+
+    message: str = Field(description="What was seen, e.g. 'phone 13857123456 at 12.5 s'")
+    time_s: float | None = Field(default=None, description="Video: seconds from the start of the frame it is on")
+    page: int = Field(default=1, description="Picture: 1-based page (a TIFF's frame)")
+    box: list[list[int]] | None = Field(default=None, description="Quadrilateral in the picture's or frame's "
+                                                                   "pixels; null: the whole picture")
+
+
+class MediaResult(_Model):
+    """One product picture or video as screened (SPEC §6)."""
+
+    file: str
+    kind: Literal["image", "video"]
+    width: int | None = Field(default=None, description="Pixels of the picture / the video's frames")
+    height: int | None = None
+    duration_s: float | None = Field(default=None, description="Video: length in seconds")
+    frames_screened: int | None = Field(default=None, description="Video: distinct frames OCR'd and scanned "
+                                                                   "for codes")
+    findings: list[MediaFinding] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why it could not be screened")
+
+
 class Verdict(_Model):
     submission_id: str
     decision: Decision
@@ -146,6 +176,9 @@ class Verdict(_Model):
     reasons: list[Reason] = Field(default_factory=list)
     documents: list[DocumentResult] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+    media: list[MediaResult] = Field(default_factory=list, description="Product pictures and videos as "
+                                                                       "screened (SPEC §6), with where each "
+                                                                       "finding is")
 
     @field_validator("reasons")
     @classmethod

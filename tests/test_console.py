@@ -22,10 +22,11 @@ from console.settings import ConsoleSettings
 from operations import backlog as bl
 from operations.store import Key, Store, SubmissionCopy, current_owner
 from pipeline.models import Check, DocumentResult, FieldValue, Quality, Reason, Verdict
-from tests.conftest import text_page
+from tests.conftest import SUBMISSIONS, text_page
 from zizhi.cli import main
 
 PASSWORD = "correct horse battery"
+ENGLISH = {"Accept-Language": "en"}
 COMPANY = "杭州鲜果时光食品有限公司"
 
 
@@ -78,7 +79,8 @@ def env(tmp_path):
     db = ConsoleStore(store)
     db.add_reviewer("alice", PASSWORD)
     app = create_app(url, ConsoleSettings(login_max_failures=3))
-    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    # These tests read the English labels (Accept-Language); test_console_i18n.py reads the Chinese ones.
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False, headers=ENGLISH)
     return {"url": url, "store": store, "db": db, "client": client, "ids": ids, "boxes": boxes}
 
 
@@ -313,7 +315,7 @@ def test_decision_is_appended_and_opens_the_next_in_queue(env):
                           comment="seal covers the date")
     r = client.post(f"/verdicts/{ids['review']}/decision", data=form)
     assert r.status_code == 303 and r.headers["location"] == f"/verdicts/{ids['reject']}?recorded={ids['review']}"
-    assert "SUB-A recorded: reject (UNREADABLE EXPIRED)" in client.get(r.headers["location"]).text
+    assert "SUB-A recorded: reject (unreadable and expired)" in client.get(r.headers["location"]).text
     (review,) = env["db"].reviews(ids["review"])
     assert (review.reviewer, review.decision, review.reason_codes, review.comment, review.prescreen_decision) == (
         "alice", "reject", ["UNREADABLE", "EXPIRED"], "seal covers the date", "review")
@@ -371,7 +373,7 @@ def test_a_csrf_token_of_another_session_does_not_work(env):
     client, vid = logged_in(env), env["ids"]["review"]
     stolen = csrf_of(client.get("/queue").text)
     env["db"].add_reviewer("bob", PASSWORD)
-    bob = TestClient(env["client"].app, follow_redirects=False)
+    bob = TestClient(env["client"].app, follow_redirects=False, headers=ENGLISH)
     assert login(bob, name="bob").status_code == 303
     assert bob.post(f"/verdicts/{vid}/decision", data={"decision": "approve", "csrf_token": stolen}
                     ).status_code == 403
@@ -693,7 +695,7 @@ def test_a_lease_keeps_a_verdict_for_the_reviewer_who_opened_it(env):
     alice = logged_in(env)
     alice.get(f"/verdicts/{ids['review']}")  # alice holds SUB-A
     db.add_reviewer("bob", PASSWORD)
-    bob = TestClient(alice.app, follow_redirects=False)
+    bob = TestClient(alice.app, follow_redirects=False, headers=ENGLISH)
     assert login(bob, name="bob").status_code == 303
     queue = bob.get("/queue").text
     assert "being reviewed by alice" in queue
@@ -807,7 +809,8 @@ def test_stats_report_the_figures_of_the_audit_trail(env):
 def test_a_lockout_survives_a_restart_and_is_lifted_by_the_operator(env, capsys):
     for _ in range(3):
         assert login(env["client"], password="guess-guess-guess").status_code == 401
-    restarted = TestClient(create_app(env["url"], ConsoleSettings(login_max_failures=3)), follow_redirects=False)
+    restarted = TestClient(create_app(env["url"], ConsoleSettings(login_max_failures=3)), follow_redirects=False,
+                           headers=ENGLISH)
     assert login(restarted).status_code == 429
     assert main(["reviewers", "unlock", "alice", "--store", env["url"]]) == 0
     assert "alice unlocked (3 failed login(s) forgotten)" in capsys.readouterr().out
@@ -899,7 +902,7 @@ def test_the_console_server_closes_a_connection_whose_headers_trickle_in(env):
             reply = b""
             while chunk := c.recv(65536):
                 reply += chunk
-        assert reply.startswith(b"HTTP/1.1 200") and b"Reviewer login" in reply
+        assert reply.startswith(b"HTTP/1.1 200") and "审核员登录".encode() in reply  # no Accept-Language: zh-CN
         # a request head growing past the limit is refused (h11 bounds what it buffers unparsed)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
             c.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000)
@@ -907,3 +910,58 @@ def test_the_console_server_closes_a_connection_whose_headers_trickle_in(env):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_merchant_is_told_a_sentence_for_each_reason_and_each_reviewer_rejection(env):
+    from console.evidence import reason_views
+    from rules import load_rules
+
+    client, ids = logged_in(env), env["ids"]
+    form = _decision_form(client, ids["review"], decision="reject", reason_codes=["EXPIRED"], comment="")
+    assert client.post(f"/verdicts/{ids['review']}/decision", data=form).status_code == 303
+    page = client.get(f"/verdicts/{ids['review']}").text
+    # The pre-screen gave no EXPIRED reason: the reviewer's code gets the code's generic sentence.
+    assert load_rules().merchant_messages.codes["EXPIRED"].generic in page.split("Audit trail of this verdict")[-1]
+    verdict = Verdict(submission_id="S", decision="reject", checked_on=dt.date(2026, 11, 27), reasons=[
+        Reason(code="EXPIRED", document="docs/bl.png", message="expired", merchant_message="营业执照已到期，请重新上传。")])
+    assert reason_views(verdict)[0].merchant_message == "营业执照已到期，请重新上传。"
+
+
+def test_a_video_finding_shows_its_frame_with_the_box_and_the_second(env):
+    """Issue 23: the frame a finding names is decoded from the stored video, its box drawn over it; no
+    other time of the video can be asked for."""
+    from pipeline.models import MediaFinding, MediaResult
+
+    # the banner (订购热线 and a mobile number) is on screen 1.0–3.0 s
+    video = (SUBMISSIONS / "general-listing-prohibited-media" / "media" / "detail.mp4").read_bytes()
+    box = [[130, 470], [380, 470], [380, 500], [130, 500]]
+    verdict = Verdict(
+        submission_id="SUB-V", decision="reject", checked_on=dt.date(2026, 11, 27),
+        reasons=[Reason(code="PROHIBITED_CONTENT", document="media/detail.mp4",
+                        message="product video shows phone 13857123456 at 2.0 s")],
+        media=[MediaResult(file="media/detail.mp4", kind="video", width=512, height=512, duration_s=6.0,
+                           frames_screened=6, findings=[MediaFinding(message="phone 13857123456 at 2.0 s",
+                                                                     time_s=2.0, box=box)])])
+    submission = {"id": "SUB-V", "shop": {"name": "店", "company": COMPANY},
+                  "product": {"title": "t", "category": "general", "videos": ["media/detail.mp4"]}, "documents": []}
+    copy = SubmissionCopy(json.dumps(submission, ensure_ascii=False).encode(), "general", None, COMPANY,
+                          [("product_video", "media/detail.mp4", video)])
+    store = env["store"]
+    assert store.record_verdict(Key("SUB-V", "hash-v"), verdict_json=verdict.model_dump_json(), decision="reject",
+                                checked_on=verdict.checked_on, versions={}, owner=current_owner(), copy=copy,
+                                reason_codes=["PROHIBITED_CONTENT"])
+    vid = max(v.id for v in store.verdicts("SUB-V"))
+    client = logged_in(env)
+    html = client.get(f"/verdicts/{vid}").text
+    assert f"/verdicts/{vid}/files/1/frames/2000.jpg" in html and "2.0 s" in html
+    assert 'points="130,470 380,470 380,500 130,500"' in html and 'viewBox="0 0 512 512"' in html
+    r = client.get(f"/verdicts/{vid}/files/1/frames/2000.jpg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    frame = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
+    assert frame.shape[:2] == (512, 512)
+    assert frame[470:500, 130:380].mean() < frame[200:230, 130:380].mean()  # the dark banner is under the box
+    for path in (f"/verdicts/{vid}/files/1/frames/2500.jpg",  # a time no finding names
+                 f"/verdicts/{vid}/files/0/frames/2000.jpg", f"/verdicts/{vid}/files/7/frames/2000.jpg",
+                 f"/verdicts/{env['ids']['review']}/files/1/frames/2000.jpg"):
+        assert client.get(path).status_code == 404, path
+    assert env["client"].__class__(client.app).get(f"/verdicts/{vid}/files/1/frames/2000.jpg").status_code == 401

@@ -12,6 +12,11 @@ three verdicts, meets the confirm dialog of an approval over a failed check (dis
 recorded; accepted: recorded), skips a verdict another reviewer holds, and reads /stats.json. It
 writes the keystrokes and seconds of each decision to `build/test-artifacts/console-keyboard.json`.
 
+The first runs in a Chinese browser (the console's default language), the second in an English one
+(Accept-Language). The third reads every page, its dialogs and console.js's messages in zh-CN and
+finds no English UI text (tests/test_console_i18n.py: `ui_words_left`), then switches to English by
+the link and finds every label in English (`cjk_left`), on every page after it.
+
 Playwright's own browser download cannot work offline: Chromium comes from apt (`chromium`).
 Where it is missing the test skips, except under CI (CI=true), where that is a failure.
 """
@@ -28,6 +33,7 @@ import time
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from PIL import Image
 
 from operations import backlog as bl
@@ -36,6 +42,7 @@ from pipeline.runner import verify
 from tests.conftest import ROOT, SUBMISSIONS, text_page, write_submission
 from tests.test_cli import CODE, COMPANY, licence_lines
 from tests.test_console import FAILED, _page_png, _record
+from tests.test_console_i18n import cjk_left, ui_words_left, verdict_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ZIZHI_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
@@ -174,7 +181,7 @@ def _overlap(a: dict, b: dict) -> float:
 
 def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_server, browser):
     base, exif_id, demo_id = console_server["base"], console_server["exif_id"], console_server["demo_id"]
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page = browser.new_page(viewport={"width": 1400, "height": 1200}, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -184,7 +191,7 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     page.fill("input[name=name]", "alice")
     page.fill("input[name=password]", "wrong password!!")
     page.click("button[type=submit]")
-    assert "Wrong name or password." in page.inner_text(".login")
+    assert "用户名或密码错误。" in page.inner_text(".login")
     page.fill("input[name=name]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
@@ -194,7 +201,7 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 6
     assert "SUB-BROWSER-EXIF" in rows.nth(0).inner_text() and "SUB-FX-001" in rows.nth(1).inner_text()
-    assert "being reviewed by bob" in rows.nth(4).inner_text()
+    assert "bob 正在审核" in rows.nth(4).inner_text()
     page.click("text=SUB-BROWSER-EXIF")
     page.wait_for_url(f"{base}/verdicts/{exif_id}")
     page.wait_for_load_state("networkidle")
@@ -231,10 +238,11 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     page.check('input[name=decision][value=reject]')
     page.check('input[name=reason_codes][value=AUTHENTICITY_FLAG]')
     page.fill("textarea[name=comment]", "浏览器测试：not an original scan")
-    page.click("text=Record decision and open the next")
+    page.click("#decision-form button[type=submit]")
     page.wait_for_url(f"{base}/verdicts/{demo_id}?recorded={exif_id}")
     page.wait_for_load_state("networkidle")
-    assert page.inner_text("#prescreen").strip().lower() == "approve"
+    assert page.inner_text("#prescreen").strip() == "审核通过" and "approve" in page.get_attribute("#prescreen", "class")
+    assert "SUB-BROWSER-EXIF 已记录：审核驳回（疑似非原件）" in page.inner_text("#recorded")
 
     # The demo's page, a field lit, saved as the artifact (and the README's picture).
     page.locator('tr.field-row[data-box="d0-credit_code"]').hover()
@@ -245,9 +253,9 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
     # The audit trail has the decision, with reviewer and time; the pre-screen verdict is unchanged.
     page.goto(f"{base}/audit")
     first = page.locator("table.audit tbody tr").first.inner_text()
-    assert "alice" in first and "SUB-BROWSER-EXIF" in first and "REJECT" in first.upper()
-    assert "AUTHENTICITY_FLAG" in first and "浏览器测试" in first
-    assert dt.datetime.now(dt.UTC).strftime("%Y-%m-%d") in first
+    assert "alice" in first and "SUB-BROWSER-EXIF" in first and "审核驳回" in first
+    assert "疑似非原件" in first and "浏览器测试" in first
+    assert format_date(dt.datetime.now(dt.UTC).date(), "long", locale="zh_CN") in first  # 2026年12月7日
     assert console_server["store"].verdict(exif_id).verdict == console_server["prescreen"]
     assert not errors, errors
     page.close()
@@ -255,7 +263,7 @@ def test_reviewer_logs_in_checks_the_evidence_and_records_a_decision(console_ser
 
 def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_server, browser):
     base, keys, db = console_server["base"], console_server["keys"], console_server["db"]
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")  # English by Accept-Language
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     dialogs: list[str] = []
@@ -277,8 +285,10 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
         page.wait_for_load_state("load")
         timings.append({"keys": len(strokes), "strokes": strokes, "seconds": round(time.monotonic() - start, 3)})
 
-    # Log in from the keyboard: the name field has the focus.
+    # Log in from the keyboard: the name field has the focus (autofocus lands after the load event at
+    # times: keys typed before it would go to the page, and Tab to the header's links).
     page.goto(f"{base}/queue?category=keys")
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
     page.keyboard.type("alice")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
@@ -307,7 +317,7 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
 
     # 1. A review verdict, rejected: r (the pre-ticked LOW_CONFIDENCE stays), Ctrl+Enter.
     decide(["r", "Control+Enter"], f"{base}/verdicts/{keys['SUB-KEY-FAIL']}?category=keys&recorded={keys['SUB-KEY-1']}")
-    assert "SUB-KEY-1 recorded: reject (LOW_CONFIDENCE)" in page.inner_text("#recorded")
+    assert "SUB-KEY-1 recorded: reject (read with low confidence)" in page.inner_text("#recorded")
     (first,) = db.reviews(keys["SUB-KEY-1"])
     assert (first.reviewer, first.decision, first.reason_codes) == ("alice", "reject", ["LOW_CONFIDENCE"])
 
@@ -330,7 +340,7 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
     answers.append(False)
     page.keyboard.press("Control+Enter")
     page.wait_for_timeout(300)
-    assert len(dialogs) == 1 and "holder_matches_shop" in dialogs[0]
+    assert len(dialogs) == 1 and "holder is the shop company" in dialogs[0]
     assert db.reviews(fail_id) == [] and page.url.startswith(f"{base}/verdicts/{fail_id}")
     # Accepted: recorded, with the comment; j-order skips the verdict bob holds.
     answers.append(True)
@@ -365,5 +375,125 @@ def test_a_reviewer_decides_three_verdicts_from_the_keyboard_alone(console_serve
               "median_seconds_per_decision_in_stats": stats["reviewers"]["alice"]["median_seconds"]}
     (ARTIFACTS / "console-keyboard.json").write_text(json.dumps(report, indent=2))
     print("keyboard decisions:", json.dumps(report))
+    assert not errors, errors
+    page.close()
+
+
+# Every text node (hidden ones too: the keys' help), the UI attributes, the page's title and
+# console.js's words, each with where it is (see tests/test_console_i18n.py: ui_words_left).
+PAGE_TEXT_JS = """() => {
+  const items = [];
+  const where = (el) => el.closest('.merchant-message') ? 'merchant' : el.closest('.diffed') ? 'diff'
+    : el.closest('kbd') ? 'kbd' : el.closest('code') ? 'command' : el.closest('[id^="language-"]') ? 'language' : 'text';
+  const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, parent = node.parentElement;
+    if (!parent || !node.textContent.trim() || parent.closest('script, style')) { continue; }
+    items.push([where(parent), node.textContent]);
+  }
+  for (const a of ['title', 'placeholder', 'aria-label', 'alt']) {
+    for (const el of document.querySelectorAll('[' + a + ']')) { items.push(['@' + a, el.getAttribute(a)]); }
+  }
+  for (const el of document.querySelectorAll('input[type=submit], input[type=button], input[type=reset], button[value]')) {
+    if (el.value) { items.push(['@value', el.value]); }
+  }
+  const strings = document.getElementById('console-strings');
+  if (strings) { for (const v of Object.values(JSON.parse(strings.textContent))) { items.push(['js', v]); } }
+  return items;
+}"""
+
+
+def _shown_data(console_server) -> set[str]:
+    """What the pages show as data: every stored verdict's values and its submission's, the
+    reviewers' names and comments, and the test's own category (`keys`: the rules do not know it,
+    so the console shows its code)."""
+    store, db = console_server["store"], console_server["db"]
+    data = {"alice", "bob", "keys"}
+    for vid in [console_server["exif_id"], console_server["demo_id"], *console_server["keys"].values()]:
+        stored = store.verdict(vid)
+        kept = store.stored_files(vid)
+        submission = json.loads(store.file_bytes(next(k for k in kept if k.role == "submission").sha256))
+        data |= verdict_data(stored.verdict, submission)
+        data |= {stored.content_hash[:12], *map(str, stored.versions.values())}
+    data |= {r.comment for r in db.reviews() if r.comment}
+    return data
+
+
+def test_every_page_speaks_chinese_and_the_switch_turns_every_label_english(console_server, browser):
+    base, keys, db = console_server["base"], console_server["keys"], console_server["db"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # a CSP refusal (of the words' data block, say); the 404 page's own status is expected
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 404" not in m.text
+            else None)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{base}/login")
+    login_items = page.evaluate(PAGE_TEXT_JS)
+    page.fill("input[name=name]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/queue")
+    data = _shown_data(console_server)
+    fail_id, held_id = keys["SUB-KEY-FAIL"], keys["SUB-KEY-HELD"]
+    pages = {"queue": "/queue?status=all", "queue, filtered": "/queue?status=pending&decision=review&reason=EXPIRED",
+             "the sideways licence": f"/verdicts/{console_server['exif_id']}",
+             "the demo": f"/verdicts/{console_server['demo_id']}", "a failed check": f"/verdicts/{fail_id}",
+             "held by bob": f"/verdicts/{held_id}", "audit": "/audit", "stats": "/stats",
+             "not found": "/verdicts/999999", "recorded": f"/queue?done={fail_id}&recorded={fail_id}"}
+
+    def read_all(lang: str) -> dict[str, list[tuple[str, str]]]:
+        seen = {}
+        for name, path in pages.items():
+            page.goto(base + path)
+            page.wait_for_load_state("load")
+            assert page.get_attribute("html", "lang") == lang, name
+            if name == "a failed check":
+                page.keyboard.press("?")  # the keys' help, shown
+                assert page.locator("#keys-help").is_visible()
+                page.screenshot(path=str(ARTIFACTS / f"console-keys-{lang}.png"))
+                page.keyboard.press("Escape")
+            if name in ("queue", "stats"):
+                page.screenshot(path=str(ARTIFACTS / f"console-{name}-{lang}.png"))
+            seen[name] = page.evaluate(PAGE_TEXT_JS)
+        # console.js's own messages and the confirm dialog, on the failed check (dismissed: nothing recorded)
+        page.goto(f"{base}/verdicts/{fail_id}")
+        before = len(db.reviews(fail_id))
+        page.keyboard.press("a")
+        page.keyboard.press("Control+Enter")
+        messages = [page.inner_text("#problem")]
+        page.fill("textarea[name=comment]", "看过了 fine")
+        messages.append(page.inner_text("#comment-count"))
+        page.keyboard.press("Control+Enter")
+        page.wait_for_timeout(300)
+        messages += [dialogs[-1], page.inner_text("#problem")]
+        assert len(db.reviews(fail_id)) == before
+        seen["messages"] = [("js", m) for m in messages]
+        return seen
+
+    zh = read_all("zh-CN")
+    zh["login"] = login_items
+    assert len(dialogs) == 1 and "持证主体与店铺主体一致" in dialogs[0], dialogs
+    assert "须在备注中说明理由" in zh["messages"][0][1] and "字" in zh["messages"][1][1]
+    left = {name: ui_words_left(items, data | {"看过了 fine"}) for name, items in zh.items()}
+    assert not any(left.values()), {k: v for k, v in left.items() if v}
+    assert sum(len(items) for items in zh.values()) > 500  # the check read the pages, not nothing
+
+    # The switch: English on this page, and on every page after it (a cookie), whatever the browser says.
+    page.goto(f"{base}/queue")
+    page.click("#language-en")
+    page.wait_for_url(f"{base}/queue")
+    assert page.get_attribute("html", "lang") == "en" and "Queue" in page.inner_text("h1")
+    en = read_all("en")
+    assert len(dialogs) == 2 and "holder is the shop company" in dialogs[1], dialogs
+    left = {name: cjk_left(items, data | {"看过了 fine"}) for name, items in en.items()}
+    assert not any(left.values()), {k: v for k, v in left.items() if v}
+    for name, items in en.items():  # and no label kept in Chinese where it was translated
+        assert not any(text.strip() in ("待审核", "审核通过", "需人工复核", "资质文件不全") for _, text in items), name
+    page.click("#language-zh-CN")
+    assert page.get_attribute("html", "lang") == "zh-CN"
     assert not errors, errors
     page.close()

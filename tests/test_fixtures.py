@@ -98,6 +98,8 @@ NUMBER_PATTERNS = {
 }
 CAPTURES = {"scan", "photo", "photocopy", "pdf", "scan_lowres", "digital", "screen", "screenshot"}
 DOC_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".pdf"}
+VIDEO_EXTS = {".mp4", ".mov", ".webm"}
+VIDEO_PLANTED = {"phone", "wechat", "qr_code"}
 BL_FIELDS = {"holder_name", "legal_representative", "established", "address", "scope"}
 DATE_FIELDS = {"established", "valid_from", "valid_until", "issue_date"}
 PLANTED = {
@@ -144,7 +146,8 @@ def test_submission_json_matches_spec(folder: Path):
         assert uscc.is_valid(sub["shop"]["credit_code"])
     docs = sub["documents"]
     assert isinstance(docs, list) and docs
-    paths = [d["file"] for d in docs] + list(sub["product"].get("images", []))
+    videos = list(sub["product"].get("videos", []))
+    paths = [d["file"] for d in docs] + list(sub["product"].get("images", [])) + videos
     assert len(paths) == len(set(paths))
     for d in docs:
         assert set(d) <= {"file", "declared_type"}
@@ -156,8 +159,8 @@ def test_submission_json_matches_spec(folder: Path):
         p = (folder / rel).resolve()
         assert folder.resolve() in p.parents, f"{rel} leaves the submission folder"
         assert p.is_file(), f"{rel} missing"
-        assert p.suffix.lower() in DOC_EXTS
-        assert p.stat().st_size <= 600_000
+        assert p.suffix.lower() in (VIDEO_EXTS if rel_s in videos else DOC_EXTS)
+        assert p.stat().st_size <= (100_000 if rel_s in videos else 600_000)
 
 
 def test_submission_ids_unique():
@@ -170,7 +173,7 @@ def test_expected_json_schema(folder: Path):
     exp = _load(folder / "expected.json")
     sub = _load(folder / "submission.json")
     assert set(exp) >= {"check_date", "decisions", "reason_codes", "documents", "note"}
-    assert set(exp) <= {"check_date", "decisions", "reason_codes", "documents", "note", "images"}
+    assert set(exp) <= {"check_date", "decisions", "reason_codes", "documents", "note", "images", "videos", "text"}
     assert exp["check_date"] == "2026-11-27"
     assert exp["decisions"] and set(exp["decisions"]) <= DECISIONS
     assert len(exp["decisions"]) == len(set(exp["decisions"]))
@@ -182,6 +185,14 @@ def test_expected_json_schema(folder: Path):
     assert set(exp.get("images", {})) == set(sub["product"].get("images", []))
     for planted in exp.get("images", {}).values():
         assert set(planted) == {"planted"}
+    assert set(exp.get("videos", {})) == set(sub["product"].get("videos", []))
+    for video in exp.get("videos", {}).values():
+        assert set(video) <= {"planted", "shown", "corrupt"} and set(video["planted"]) <= VIDEO_PLANTED
+        assert all(0 <= lo < hi for lo, hi in video["shown"])
+        assert bool(video["planted"]) == bool(video["shown"]), "a planted video says when it is on screen"
+    for field_name, planted in exp.get("text", {}).items():
+        assert field_name in ("product.title", "product.description") and sub["product"].get(field_name[8:])
+        assert set(planted) == {"planted"} and planted["planted"]
     for doc in exp["documents"].values():
         assert {"doc_type", "capture", "fields"} <= set(doc)
         assert doc["capture"] in CAPTURES
@@ -308,6 +319,9 @@ def test_approving_cases_are_consistent():
             assert _chain_ok(sub["shop"]["company"], brand, docs, check), name
         for rel in exp.get("images", {}):
             assert exp["images"][rel]["planted"] == [], name
+        for rel, video in exp.get("videos", {}).items():
+            assert video["planted"] == [] and not video.get("corrupt"), (name, rel)
+        assert not exp.get("text"), name
 
 
 def test_fixture_size_budget():

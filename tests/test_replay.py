@@ -72,3 +72,21 @@ def test_fixture_replay_meets_the_floors(engine):
             for name, expected, got, ok in case.fields:
                 if name in ("holder_name", "credit_code"):
                     assert ok, f"{case.name}: {name} expected {expected}, read {got}"
+
+
+def test_a_planted_video_must_be_named_with_a_second_it_is_on_screen():
+    truth = Expected.model_validate({
+        "check_date": "2026-11-27", "decisions": ["reject", "review"], "reason_codes": ["PROHIBITED_CONTENT"],
+        "videos": {"media/d.mp4": {"planted": ["phone"], "shown": [[2.0, 4.0]]}}})
+
+    def verdict(message, document="media/d.mp4"):
+        return Verdict(submission_id="S", decision="reject", checked_on=dt.date(2026, 11, 27),
+                       reasons=[Reason(code="PROHIBITED_CONTENT", document=document, message=message)])
+
+    assert score_case("in", truth, verdict("product video shows phone 138… at 3.0 s"), 1, None).missing_sightings == []
+    for wrong in (verdict("product video shows phone 138… at 5.0 s"), verdict("shows a phone"),
+                  verdict("product video shows phone 138… at 3.0 s", document="media/other.mp4")):
+        case = score_case("off", truth, wrong, 1, None)
+        assert case.missing_sightings == ["media/d.mp4"] and case.missing_reasons == []
+        assert summarise([case]).sighting_recall == 0.0
+        assert any("sighting_recall" in f for f in check_floors(summarise([case]), load_floors(FIXTURES / "floors.yaml")))

@@ -11,8 +11,9 @@ from stdnum.cn import uscc
 
 from pipeline.checks import decide, evaluate
 from pipeline.document import DocumentWork
+from pipeline.media.images import ProductImageReading
+from pipeline.media.listing import ListingReading
 from pipeline.models import DocumentRef, DocumentResult, FieldValue, Quality, Submission
-from pipeline.product_images import ProductImageReading
 from rules import PACKAGED, load_rules
 
 TODAY = dt.date(2026, 11, 27)
@@ -44,7 +45,7 @@ def submission(category="general", brand=None, credit_code=CODE, title="鲜果�
 
 
 def verdict(works, sub=None, rules=RULES, images=None):
-    ev = evaluate(sub or submission(), works, rules, TODAY, images)
+    ev = evaluate(sub or submission(), works, rules, TODAY, ListingReading(images=images or []))
     return decide(ev), [r.code for r in ev.reasons], ev
 
 

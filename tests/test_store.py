@@ -273,3 +273,40 @@ def test_console_store_on_postgresql():
             conn.execute(text(statement))
     assert [r.comment for r in db.reviews(first)] == ["pg"]
     store.close()
+
+
+@pytest.mark.skipif(not os.environ.get("ZIZHI_TEST_POSTGRES_URL"), reason="set ZIZHI_TEST_POSTGRES_URL "
+                    "(postgresql+psycopg://…) to run the intake API's records against PostgreSQL")
+def test_intake_records_on_postgresql():
+    # Here, beside the other PostgreSQL tests: they share one database, so one worker runs them in turn.
+    from console.db import ConsoleStore
+    from operations.intake import Conflict, IntakeStore, StoredObject
+    from operations.store import Key, metadata
+    from pipeline.models import Verdict
+
+    store = Store(os.environ["ZIZHI_TEST_POSTGRES_URL"], create=False)
+    metadata.drop_all(store.engine)
+    store = Store(os.environ["ZIZHI_TEST_POSTGRES_URL"])
+    intake = IntakeStore(store)
+    files = [StoredObject("submission.json", "submission", "a" * 64, 10)]
+    first = intake.add_version("caller", "SUB-PG", new=True, content_hash="1" * 64, files=files, idempotency_key="k")
+    assert first["version"] == 1
+    assert intake.add_version("caller", "SUB-PG", new=True, content_hash="1" * 64, files=files,
+                              idempotency_key="k") == first  # the key's answer, after the id's conflict
+    with pytest.raises(Conflict):
+        intake.add_version("caller", "SUB-PG", new=True, content_hash="2" * 64, files=files)
+    assert intake.add_version("caller", "SUB-PG", new=False, content_hash="2" * 64, files=files)["version"] == 2
+    [v1, v2] = intake.versions("SUB-PG")
+    verdict = Verdict(submission_id="SUB-PG", decision="review", checked_on=dt.date(2026, 12, 7))
+    store.record_verdict(Key("SUB-PG", v2.content_hash), verdict_json=verdict.model_dump_json(), decision="review",
+                         checked_on=verdict.checked_on, versions={}, owner=ME)
+    assert intake.status(v2).status == "in_review" and intake.status(v1).status == "pending"
+    assert intake.sync_notifications() == 1
+    ConsoleStore(store).record_review(store.verdicts("SUB-PG")[0].id, reviewer="alice", decision="reject",
+                                      reason_codes=["EXPIRED"], comment="")
+    assert intake.status(v2).status == "rejected" and intake.sync_notifications() == 1
+    statuses = [e["status"] for e in intake.due_events()]
+    assert statuses == ["pending"]  # one per submission at a time, oldest first
+    assert [e["status"] for e in intake.events()] == ["pending", "pending", "in_review", "rejected"]
+    assert [v.version for v in intake.pending_work(owner=ME)] == [1]  # v1 has no verdict yet
+    store.close()

@@ -1,7 +1,7 @@
 """The `zizhi` command line: the top of the import graph.
 
 Each part registers its own subcommands; this module only puts them together, importing downward:
-`pipeline` (verify) <- `devtools` (replay), `operations` (backlog, verdicts, flows), `console`.
+`pipeline` (verify) <- `devtools` (replay), `operations` (backlog, verdicts, flows), `console`, `api`.
 Nothing below imports this module.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from api.cli import register as register_api
 from console.cli import register as register_console
 from devtools.cli import register as register_devtools
 from operations.cli import register as register_operations
@@ -25,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_operations(sub)
     # The reviewer console and its accounts (a web app over the verdict store).
     register_console(sub)
+    # The intake API for the listing service (uploads, statuses, signed notifications).
+    register_api(sub)
     _describe(parser)
     return parser
 

@@ -9,9 +9,24 @@
 // - Zoom and pan of the page images (buttons, keys, the wheel with Ctrl, drag).
 // - The decision form: a rejection needs codes; an approval over failed checks asks the browser's
 //   confirm dialog naming them and needs a comment (dismissed: nothing is sent); the comment counter.
+// - Its words come from the page (#console-strings, written by base.html in the page's language from
+//   the gettext catalogue): none are written here.
 (function () {
   'use strict';
   var ZOOM_STEP = 1.25, ZOOM_MAX = 8, ZOOM_MIN = 1;
+
+  var strings = null;
+  // The page's sentence `key` with {name} filled from `values` (the key itself if the page has none).
+  function t(key, values) {
+    if (strings === null) {
+      var data = document.getElementById('console-strings');
+      strings = data ? JSON.parse(data.textContent) : {};
+    }
+    var text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : m;
+    });
+  }
 
   function members(key) {
     return document.querySelectorAll('[data-box="' + CSS.escape(key) + '"]');
@@ -102,6 +117,7 @@
   // -- the decision form --
   var form = null;
   function failedChecks() { return form ? (form.dataset.failedChecks || '') : ''; }
+  function failedLabels() { return form ? (form.dataset.failedLabels || failedChecks()) : ''; }
   function say(message) {
     var p = document.getElementById('problem');
     if (!p) {
@@ -117,7 +133,7 @@
     var area = form.querySelector('textarea[name="comment"]');
     var out = document.getElementById('comment-count');
     var max = parseInt(area.dataset.max, 10), n = area.value.trim().length;
-    out.textContent = n + ' / ' + max + ' characters' + (n > max ? ': ' + (n - max) + ' too many' : '');
+    out.textContent = n > max ? t('over', {n: n, max: max, over: n - max}) : t('counter', {n: n, max: max});
     out.classList.toggle('over', n > max);
     return n <= max;
   }
@@ -132,22 +148,21 @@
       if (focus) { focus.focus(); }
       return false;
     }
-    if (!choice) { return stop('Choose approve (a) or reject (r).', form.querySelector('input[name="decision"]')); }
-    if (!updateCounter()) { return stop('The comment is over ' + comment.dataset.max + ' characters: shorten it.', comment); }
+    if (!choice) { return stop(t('choose'), form.querySelector('input[name="decision"]')); }
+    if (!updateCounter()) { return stop(t('too_long', {max: comment.dataset.max}), comment); }
     if (choice.value === 'reject' && codes.length === 0) {
-      return stop('A rejection needs at least one reason code.', form.querySelector('input[name="reason_codes"]'));
+      return stop(t('needs_codes'), form.querySelector('input[name="reason_codes"]'));
     }
     if (choice.value === 'approve') {
       codes.forEach(function (c) { c.checked = false; });
       if (failedChecks()) {
         if (!comment.value.trim()) {
-          return stop('Approving over failed checks (' + failedChecks() + ') needs a comment saying why.', comment);
+          return stop(t('needs_comment', {checks: failedLabels()}), comment);
         }
         // The worst error is a wrong approve: the browser asks, naming what failed.
-        if (!window.confirm('Approve although these checks failed?\n\n' + failedChecks() +
-                            '\n\nYour comment is recorded with the decision.')) {
+        if (!window.confirm(t('confirm', {checks: failedLabels()}))) {
           if (override) { override.checked = false; }
-          return stop('Not recorded: the approval over failed checks was cancelled.', null);
+          return stop(t('cancelled'), null);
         }
         if (override) { override.checked = true; }
       }
