@@ -193,9 +193,7 @@ def test_the_flows_ocr_step_reads_a_licence_once_per_store(tmp_path, monkeypatch
     (other / "docs").mkdir(parents=True)
     shutil.copyfile(licence, other / "docs" / "licence.jpg")
     monkeypatch.setattr(flows, "_shared", {})  # a fresh process
-    import pipeline.document
-
-    monkeypatch.setattr(pipeline.document, "read_document", lambda *a, **k: pytest.fail("the licence was read again"))
+    monkeypatch.setattr(flows, "read_document", lambda *a, **k: pytest.fail("the licence was read again"))
     second = flows.read_document_task.fn(str(other), DocumentRef(file="docs/licence.jpg"), digest, KEY, "SUB-2", url)
     assert second.file == "docs/licence.jpg" and second.sha256 == digest
     assert [ln.text for ln in second.pages[0].lines] == [ln.text for ln in first.pages[0].lines]
