@@ -75,6 +75,15 @@ def build_inbox(root: Path, shop_submissions: list[Path], listings: int, seed: i
 
 
 def _init(ocr: dict, store_url: str | None, warm_page: str, ready) -> None:
+    try:
+        _load(ocr, store_url, warm_page)
+    except BaseException as e:  # the parent must hear of it: a pool replaces a worker whose start fails, forever
+        ready.put(f"worker could not start: {type(e).__name__}: {e}")
+        raise
+    ready.put(peak_rss_mb())
+
+
+def _load(ocr: dict, store_url: str | None, warm_page: str) -> None:
     from operations.backlog import reading_key
     from operations.readings import SharedReadings
     from operations.store import Store
@@ -90,7 +99,6 @@ def _init(ocr: dict, store_url: str | None, warm_page: str, ready) -> None:
     shared = SharedReadings(Store(store_url, create=False)) if store_url else None  # created by run()
     _state.update(settings=settings, engine=engine, rules=load_rules(settings.rules_dir), shared=shared,
                   key=reading_key(engine, settings))
-    ready.put(peak_rss_mb())
 
 
 def _verify(path: str) -> tuple[str, float, str, float, int, int]:
@@ -140,6 +148,9 @@ def run(listings: list[Path], store_url: str | None, ocr: dict, workers: int = 2
     warm = next(p for p in sorted(listings[0].parent.rglob("*")) if p.suffix.lower() in {".jpg", ".png", ".webp"})
     with ctx.Pool(workers, initializer=_init, initargs=(ocr, store_url, str(warm), ready)) as pool:
         load_rss = [ready.get(timeout=600) for _ in range(workers)]
+        if failed := [r for r in load_rss if isinstance(r, str)]:
+            pool.terminate()
+            raise RuntimeError(failed[0])
         t0 = time.perf_counter()
         results = pool.map(_verify, [str(p) for p in listings], chunksize=1)
         wall = time.perf_counter() - t0
