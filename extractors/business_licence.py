@@ -21,6 +21,7 @@ from extractors.layout import (
     find_labels,
     group_rows,
     label_pattern,
+    realign_overprint,
     value_after,
     value_beside,
 )
@@ -65,6 +66,20 @@ LABELS: dict[str, list[str]] = {
     "serial": ["证照编号", "编号"],
 }
 
+# What each field's value looks like, to tell which label a misaligned print's value belongs to.
+_DATE = r"[0-9〇○零一二三四五六七八九十]{4}\s*年|\d{4}[-./]\d{1,2}"
+VALUE_FITS = {
+    "holder_name": re.compile(r"(公司|厂|店|部|中心|社|行|馆|室|院|站|坊)$"),
+    "established": re.compile(_DATE),
+    "period": re.compile(_DATE + r"|长期|永久"),
+    "legal_representative": re.compile(r"^[\u4e00-\u9fff·]{2,4}$"),
+    "capital": re.compile(r"元|万"),
+    "entity_type": re.compile(r"公司|企业|合伙|个体|独资|集体|全民"),
+    "address": re.compile(r"[省市县区镇乡村路街道号]"),
+    "scope": re.compile(r"经营项目|销售|生产|加工|服务|制造|批发|零售|开发"),
+}
+
+
 @lru_cache(maxsize=1)
 def _label_words() -> re.Pattern:
     return label_pattern([w for words in LABELS.values() for w in words])
@@ -75,6 +90,7 @@ REG_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{15}|[0-9]{13})(?![0-9])")
 
 
 def extract(lines: list[OcrLine]) -> Extraction:
+    lines, shifted = realign_overprint(lines, LABELS, VALUE_FITS)
     rows = group_rows(lines)
     hits = find_labels(rows, LABELS)
     out = Extraction(doc_type="business_licence")
@@ -104,8 +120,12 @@ def extract(lines: list[OcrLine]) -> Extraction:
         if stripped and stripped.end() < len(text):
             # a watermark's letters or the label's own tail (称) glued in front of the name
             text, cut = text[stripped.end():], cut or stripped.group(0)
-        if text:
+        if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 4 or (text and COMPANY_END.search(text) and len(text) >= 4):
             out.fields["holder_name"] = name_field(name, text, cut)
+        elif text:
+            # a character or two beside the label (所 of a stacked 名/住 称/所 label pair) is no name:
+            # the entity-like line under the title is looked for instead
+            out.notes.append(f"名称 read as {text!r}: too short for a name")
 
     if "holder_name" not in out.fields:
         fallback = _holder_without_label(lines)
@@ -144,6 +164,9 @@ def extract(lines: list[OcrLine]) -> Extraction:
         text = scope_text([span.text for span in scope.spans], business_licence=True)
         out.fields["scope"] = field_from_value(scope, text)
     _absence_evidence(out, lines, rows, hits, first, scope, [address])
+    if shifted is not None:
+        out.notes.append(f"values printed {abs(shifted.shift):.0f} px {'above' if shifted.shift > 0 else 'below'} "
+                         f"their labels (a misaligned print; {shifted.values} values agree): read with their labels")
     return out
 
 
@@ -230,6 +253,12 @@ def _issue_date(rows: list[Row], authority: LabelHit | None) -> dt.date | None:
         found = dates.find_dates("".join(re.sub(r"\s+", "", ln.text) for ln in lines))
         if found:
             return found[-1][0]
+    # Only the year read (the month under the seal): from 2023 on, the year alone places the issue date
+    # after 2022-03-01, which is all the layout cue asks; 1 January is the earliest it can be.
+    lines = [ln for row in rows[authority.row_index:authority.row_index + 4] for ln in row.lines if ln.left >= left]
+    years = [int(m.group(0)) for ln in lines for m in re.finditer(r"(?<!\d)20[2-9]\d(?!\d)", ln.text)]
+    if years and 2023 <= max(years) <= dt.date.today().year:
+        return dt.date(max(years), 1, 1)
     return None
 
 

@@ -442,3 +442,68 @@ def cut_at_labels(value: Value, pattern: re.Pattern) -> str | None:
         value.spans = value.spans[:i] + ([cut] if cut.end > cut.start else [])
         return m.group(0)
     return None
+
+
+@dataclass
+class Realignment:
+    shift: float  # px added to the values' y (layout frame)
+    values: int  # value lines whose content fits the label they then row up with
+
+
+def realign_overprint(lines: list[OcrLine], labels: dict[str, list[str]], fits: dict[str, re.Pattern], *,
+                      min_shift: float = 0.35, tolerance: float = 0.22, margin: int = 3
+                      ) -> tuple[list[OcrLine], Realignment | None]:
+    """An old licence filled in on a printer whose paper slipped: every value sits the same distance
+    above (or below) its label — often half a row or more, so each value rows up with a neighbour's
+    label. Geometry alone cannot tell which (half a row up is half a row down from the next label), so
+    each candidate offset is scored by what the values *are*: a line rowed up with 名称 that is an
+    entity's name, with 成立日期 a date, with 法定代表人 a person's name (`fits`: field -> pattern).
+    When an offset of at least `min_shift` text heights fits `margin` more values than none does, the
+    value lines are moved by it (layout frame only: their boxes on the upload are untouched)."""
+    words = [(w, f) for f, ws in labels.items() for w in ws]
+    compact = [re.sub(r"\s+", "", ln.text) for ln in lines]
+
+    def label_of(text: str) -> str | None:
+        return next((f for w, f in sorted(words, key=lambda t: -len(t[0])) if text.startswith(w)), None)
+
+    pieces = {w[k]: f for w, f in words if len(w) == 2 for k in (0, 1)}
+    kinds: list[str | None] = []
+    for text in compact:
+        kind = label_of(text)
+        if kind is None and 1 <= len(text) <= 2 and all(ch in pieces for ch in text):
+            kind = pieces[text[-1]]  # 名 / 称 / 称所: a spread label's pieces
+        kinds.append(kind)
+    label_lines = [(ln, k) for ln, k in zip(lines, kinds) if k is not None and len(compact[lines.index(ln)]) <= 8]
+    if len(label_lines) < 4:
+        return lines, None
+    h = float(np.median([ln.height for ln, _ in label_lines]))
+    values = [(i, ln) for i, (ln, k) in enumerate(zip(lines, kinds)) if k is None and len(compact[i]) >= 2]
+
+    def score(shift: float) -> int:
+        n = 0
+        for i, line in values:
+            y = line.center_y + shift
+            left = [(la, k) for la, k in label_lines if la.right <= line.left + 0.5 * h and line.left - la.right < 10 * h
+                    and abs(la.center_y - y) <= tolerance * h]
+            if left and any(k in fits and fits[k].search(compact[i]) for _, k in left):
+                n += 1
+        return n
+
+    candidates = sorted({round(la.center_y - line.center_y) for _, line in values for la, _ in label_lines
+                         if min_shift * h <= abs(la.center_y - line.center_y) <= 1.2 * h})
+    if not candidates:
+        return lines, None
+    base = score(0.0)
+    best = max(candidates, key=lambda c: (score(float(c)), -abs(c)))
+    fitted = score(float(best))
+    if fitted < base + margin:
+        return lines, None
+    moved = []
+    for line, kind in zip(lines, kinds):
+        if kind is not None:
+            moved.append(line)
+            continue
+        quad = line.quad.copy()
+        quad[:, 1] += best
+        moved.append(OcrLine(line.text, line.confidence, quad, line.quad_original, line.page))
+    return moved, Realignment(float(best), fitted)

@@ -182,3 +182,49 @@ def test_a_letter_signed_by_the_grantor_its_body_names_passes_and_the_signature_
     # no 授权方 line, no sentence naming the writer: the signing party is the grantor
     body = [ln for ln in _letter("杭州某某品牌管理有限公司") if not ln.text.startswith("我局（")]
     assert brand_authorization.extract(body).fields["grantor"].value == "杭州某某品牌管理有限公司"
+
+
+def misaligned_old_licence(shift: float) -> list:
+    """An old 企业法人营业执照 whose values were printed `shift` px above their labels (rows 42 px apart,
+    text 30 px high): at 25 px, each value lies nearer the label above its own."""
+    rows = [("名称", "徐州华联玻璃制品有限公司"), ("住所", "铜山县马坡镇前八段村"), ("法定代表人姓名", "李尊林"),
+            ("公司类型", "有限公司(自然人独资)"), ("经营范围", "许可经营项目：无。"), ("成立日期", "2004年2月23日"),
+            ("营业期限", "2004年02月23日至2014年02月09日")]
+    out = [line("企业法人营业执照", 335, 238, 996, height=99), line("注册号", 838, 354, 911, height=29),
+           line("320323000020813", 929, 336, 1097, height=26)]
+    for k, (label, value) in enumerate(rows):
+        top = 400 + 42 * k
+        out.append(line(label, 157, top, 157 + 30 * len(label), height=30))
+        out.append(line(value, 345, top - shift, 345 + 22 * len(value), height=30))
+    return out
+
+
+def test_values_printed_half_a_row_off_their_labels_are_read_with_their_own_labels():
+    out = business_licence.extract(misaligned_old_licence(25))
+    got = {k: f.value for k, f in out.fields.items()}
+    assert got["holder_name"] == "徐州华联玻璃制品有限公司" and got["legal_representative"] == "李尊林"
+    assert (got["valid_from"], got["valid_until"]) == ("2004-02-23", "2014-02-09")
+    assert any("misaligned print" in n for n in out.notes)
+    aligned = business_licence.extract(misaligned_old_licence(0))
+    assert not any("misaligned print" in n for n in aligned.notes)
+    assert aligned.fields["holder_name"].value == "徐州华联玻璃制品有限公司"
+
+
+def test_the_issue_year_alone_places_a_licence_after_2022():
+    lines = [line("营业执照", 400, 100, 900, height=90), line("统一社会信用代码", 100, 200, 300),
+             line(CODE, 100, 230, 330), line("名称", 100, 300, 160), line("清华大学出版社有限公司", 200, 300, 500),
+             line("成立日期 2004 年 03 月 17 日", 600, 370, 900), line("登记机关", 883, 661, 1045, height=34),
+             line("2024", 1032, 723, 1088), line("16", 1193, 724, 1224)]
+    out = business_licence.extract(lines)
+    assert out.layout == "issued_2022" and "2024" in out.layout_evidence
+    old = [ln if ln.text != "2024" else line("2019", 1032, 723, 1088) for ln in lines]
+    assert business_licence.extract(old).layout is None  # 2019: could be before 2022-03-01
+
+
+def test_a_character_beside_the_name_label_is_no_name():
+    lines = [line("企业法人营业执照", 58, 101, 717, height=110), line("南通帝尚纺织品有限公司", 288, 333, 587, height=33),
+             line("名住", 57, 338, 103, height=109), line("称所", 212, 338, 265, height=110),
+             line("南通市通州区川姜镇三圩埭26组", 290, 394, 667, height=33), line("法定代表人姓名", 62, 453, 260, height=45),
+             line("陈学军", 285, 443, 378, height=42)]
+    out = business_licence.extract(lines)
+    assert out.fields["holder_name"].value == "南通帝尚纺织品有限公司"
