@@ -51,8 +51,9 @@ fixtures-check: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
 
-# Speed and memory (docs/performance.md): per-page latency vs bare RapidOCR, load time, RSS, 1 vs 2 workers.
-# BENCH_ARGS narrows it on a busy machine, e.g. BENCH_ARGS="--pages 20 --submissions 8".
+# Speed and memory (docs/performance.md): per-page latency vs bare RapidOCR, load time, RSS, 1 vs 2 workers,
+# and the realistic backlog (200 listings from 20 shops, with the reading shared through the store vs without).
+# BENCH_ARGS narrows it on a busy machine, e.g. BENCH_ARGS="--pages 20 --submissions 8 --backlog-sample 20".
 bench: install
 	$(PY) -m benchmarks.bench_pages --json benchmarks/results.json $(BENCH_ARGS)
 
