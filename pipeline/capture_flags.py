@@ -477,7 +477,7 @@ def _occlusion_findings(signals: PageSignals, fields: dict[str, Box], t: Capture
 _CLOCK = re.compile(r"^\D{0,3}\d{1,2}[:：]\d{2}(?!\d)")
 _STATUS = re.compile(r"(\d{1,3}\s?%|[45]G|LTE|中国移动|中国联通|中国电信)")
 _APP_CHROME = re.compile(r"返回|下载|分享|保存|关闭|更多|^\s*[<＜‹]")  # an app's navigation bar
-_SPECIMEN_WORDS = re.compile(r"样本|样张|样照|SPECIMEN|SAMPLE", re.IGNORECASE)
+_SPECIMEN_WORDS = re.compile(r"样本|样张|样照|代用名|SPECIMEN|SAMPLE", re.IGNORECASE)
 _XXXX = re.compile(r"[XxＸ×]{4,}")
 _ELECTRONIC = re.compile(r"电子营业执照|电子证照|电子许可证")
 

@@ -17,7 +17,7 @@ from stdnum import exceptions as stdnum_exceptions
 from extractors.classify import UNCLASSIFIED
 from extractors.form import load_forms, number_module
 from pipeline.brand_chain import check_brand_chain
-from pipeline.document import DocumentWork
+from pipeline.document import DocumentWork, page_lines
 from pipeline.evaluation import Evaluation, low_confidence, trusted, type_name
 from pipeline.media.listing import ListingReading, screen_listing
 from pipeline.models import Check, Decision, Submission
@@ -29,6 +29,8 @@ from validators import id_number, names, registration_number
 
 def number_validator(doc_type: str) -> str | None:
     spec = load_forms().types.get(doc_type, {}).get("licence_number")
+    if spec is not None and spec.kind == "id_number":
+        return "id_number"  # 居民身份号码: validators/id_number.py (GB 11643, ISO 7064 MOD 11-2)
     return spec.number if spec is not None else None
 
 
@@ -503,7 +505,46 @@ def check_number_format(ev: Evaluation, work: DocumentWork, thresholds: Threshol
         ev.add(Check(name="number_format", status="fail" if clear else "review", document=doc, found=number.value,
                      score=round(number.confidence * 100, 1), message=f"{number.value}: {e}"), "INVALID_NUMBER")
         return
+    if work.doc_type == "id_card":
+        mismatch = id_card_mismatch(work, number.value)
+        if mismatch:
+            # The card prints what its number encodes: a disagreement is a specimen (代用名 cards), an
+            # edited card, or a misread, and a reviewer tells which.
+            ev.add(Check(name="number_format", status="review", document=doc, found=number.value,
+                         message=f"{number.value}: {mismatch}"), "INVALID_NUMBER")
+            return
     ev.add(Check(name="number_format", status="pass", document=doc, found=number.value))
+
+
+_PRINTED_BIRTH = re.compile(r"出生\D{0,2}(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
+_PRINTED_SEX = re.compile(r"性别\s*([男女])")
+
+
+def id_card_mismatch(work: DocumentWork, number: str) -> str | None:
+    """What an ID card's portrait side prints (出生 date, 性别) against what its number encodes
+    (digits 7–14 the birth date, the 17th odd for male): the disagreement in words, or None when
+    they agree or the printed values were not read."""
+    try:
+        birth, sex = id_number.get_birth_date(number), id_number.get_gender(number)
+    except stdnum_exceptions.ValidationError:
+        return None
+    problems = []
+    for reading in work.readings:
+        for line in page_lines(reading):
+            text = "".join(line.text.split())
+            m = _PRINTED_BIRTH.search(text)
+            if m:
+                try:
+                    printed = dt.date(*(int(g) for g in m.groups()))
+                except ValueError:
+                    printed = None
+                if printed is not None and printed != birth:
+                    problems.append(f"the number encodes birth date {birth.isoformat()}, the card prints "
+                                    f"出生 {printed.isoformat()}")
+            m = _PRINTED_SEX.search(text)
+            if m and ("male" if m.group(1) == "男" else "female") != sex:
+                problems.append(f"the number encodes a {sex} holder, the card prints 性别 {m.group(1)}")
+    return "; ".join(dict.fromkeys(problems)) or None
 
 
 def check_product(ev: Evaluation, work: DocumentWork, submission: Submission, thresholds: Thresholds) -> None:

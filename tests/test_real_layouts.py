@@ -228,3 +228,37 @@ def test_a_character_beside_the_name_label_is_no_name():
              line("陈学军", 285, 443, 378, height=42)]
     out = business_licence.extract(lines)
     assert out.fields["holder_name"].value == "南通帝尚纺织品有限公司"
+
+
+# --- ID cards: what the card prints against what its number encodes -----------------------------
+
+def _id_card(*texts):
+    from pipeline.checks import decide, evaluate
+    from pipeline.document import DocumentWork
+    from pipeline.media.listing import ListingReading
+    from pipeline.models import DocumentRef, DocumentResult, FieldValue, Quality, Submission
+    import datetime as dt
+
+    number = "43051219890813136"
+    from validators import id_number
+
+    number += id_number.calc_check_digit(number)
+    page = _page([line(t, 40, 60 + 40 * i, 400) for i, t in enumerate(texts)] + [line(number, 170, 300, 500)])
+    result = DocumentResult(file="docs/id.jpg", doc_type="id_card", doc_type_confidence=0.9, pages=1,
+                            fields={"licence_number": FieldValue(value=number, confidence=0.99, page=1)},
+                            quality=Quality(ok=True, sharpness=500.0, width=1000, height=700, skew_deg=0.0, flags=[]))
+    work = DocumentWork(ref=DocumentRef(file="docs/id.jpg"), result=result, readings=[page])
+    sub = Submission.model_validate({"id": "S", "shop": {"name": "店", "company": "杭州某某有限公司"},
+                                     "product": {"title": "杯子", "category": "general"}, "documents": []})
+    ev = evaluate(sub, [work], load_rules(), dt.date(2026, 11, 30), ListingReading(images=[]))
+    return decide(ev), {c.name: c for c in ev.checks}
+
+
+def test_an_id_card_whose_printed_birth_date_and_sex_disagree_with_its_number_goes_to_review():
+    # the number encodes 1989-08-13 and an even 17th digit (female)
+    _, checks = _id_card("姓名 王某某", "性别女 民族汉", "出生 1989年8月13日")
+    assert checks["number_format"].status == "pass"
+    _, checks = _id_card("姓名 王某某", "性别男 民族汉", "出生2013年 05 月 06日")  # the 代用名 specimen's kind
+    check = checks["number_format"]
+    assert check.status == "review"
+    assert "1989-08-13" in check.message and "2013-05-06" in check.message and "性别 男" in check.message
