@@ -424,6 +424,38 @@ def bottom_cut_finding(lines, layout_height: float, to_upload, page: int, t: Cap
                    sides=["bottom"])
 
 
+def top_cut_finding(lines, to_upload, page: int, t: CaptureFlagThresholds, size: tuple[int, int]) -> Finding | None:
+    """A business licence cut off above its first field: the mirror of `bottom_cut_finding`. Every
+    layout prints the title with the credit code (or the old 注册号) and 副本/编号 above 名称; when
+    none of them was read there and the print starts at the image's top, the frame passed through
+    the sheet: border incomplete at the top, the band above the first row as the box.
+
+    A washed-out title alone does not fire it (the code above 名称 is still read). Measured on the
+    145 real samples (2026-12-07): no licence lacks a top anchor; the one page without one is not a
+    business licence."""
+    compact = [("".join(ln.text.split()), ln) for ln in lines]
+    labels, anchors = re.compile(t.licence_row_labels), re.compile(t.licence_top_anchors)
+    rows = [ln for text, ln in compact if labels.match(text)]
+    if len(rows) < 3:
+        return None
+    top = min(float(ln.quad[:, 1].min()) for _, ln in compact)
+    bottom = max(float(ln.quad[:, 1].max()) for _, ln in compact)
+    height = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for _, ln in compact]))
+    first = min(float(ln.quad[:, 1].min()) for ln in rows)
+    if any(anchors.search(text) and not labels.match(text) and float(ln.quad[:, 1].max()) < first + 1.5 * height
+           for text, ln in compact):
+        return None
+    if top > t.bottom_cut_max_gap * max(1.0, bottom - top):
+        return None  # a margin above the print: the sheet starts in the frame, the title was just not read
+    band = np.array([[0, 0], [1e9, 0], [1e9, first], [0, first]], dtype=np.float64)
+    w, h = size
+    pts = to_upload(band)
+    box = (max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min())), min(w, int(pts[:, 0].max())),
+           min(h, int(pts[:, 1].max())))
+    return Finding("border_incomplete", "border_incomplete: the document runs off the image at the top (nothing of "
+                   "the title, the credit code or 注册号 read above its first field row)", page, box, sides=["top"])
+
+
 def value_areas(labels: dict[str, str], lines, size: tuple[int, int]) -> dict[str, Box]:
     """Where the values of key fields would be printed, for fields whose label was read but whose
     value was not: from the label's right edge across a third of the page's width, as tall as the

@@ -105,7 +105,7 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
     """Border, occlusion, specimen, glare and screenshot flags and the capture kinds of the page
     (pipeline.capture_flags), with their evidence boxes, into `result.quality`. With the page's
     `extraction`, an occluder over where an unread field's value would be names that field."""
-    from pipeline.capture_flags import bottom_cut_finding, capture_findings, value_areas
+    from pipeline.capture_flags import bottom_cut_finding, capture_findings, top_cut_finding, value_areas
 
     if result.quality is None:
         return
@@ -123,6 +123,13 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
         inverse = page.transform.inverse()
         cut = bottom_cut_finding(lines, float(page.transform.size[1]), inverse.apply, page.page,
                                  rules.thresholds.capture_flags, page.size)
+        if cut is not None:
+            found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
+                _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
+    if result.doc_type == "business_licence" and "screenshot" not in found.kinds and not any(
+            f.flag == "border_incomplete" and "top" in f.sides for f in found.flags):
+        cut = top_cut_finding(lines, page.transform.inverse().apply, page.page, rules.thresholds.capture_flags,
+                              page.size)
         if cut is not None:
             found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
                 _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
@@ -151,8 +158,10 @@ def _merge_border(found, cut):
         return cut
     from pipeline.capture_flags import Finding, _union
 
-    return Finding("border_incomplete", found.message.rstrip(")") + "; and at the bottom: nothing read below its "
-                   "last field row)", found.page, _union([b for b in (found.box, cut.box) if b]),
+    side = cut.sides[0]
+    what = "below its last field row" if side == "bottom" else "above its first field row"
+    return Finding("border_incomplete", found.message.rstrip(")") + f"; and at the {side}: nothing read {what})",
+                   found.page, _union([b for b in (found.box, cut.box) if b]),
                    sides=list(dict.fromkeys(found.sides + cut.sides)))
 
 

@@ -91,6 +91,11 @@ class CaptureFlagThresholds(BaseModel):
         description="Regex of what a business licence prints at or below its last row (登记机关, the issue date, "
                     "the registry footer): none read there, with print running to the bottom edge, and the "
                     "frame cut the sheet below its last field")
+    licence_top_anchors: str = Field(
+        r"营业执照|执照|信用代码|注册号|编号|副本|正本|[0-9A-Z]{15,18}",
+        description="Regex of what a business licence prints above its first row (the title, 副本, the credit code "
+                    "or 注册号, 编号): none read there, with print running to the top edge, and the frame cut "
+                    "the sheet above its first field")
     licence_row_labels: str = Field(
         r"成立日期|注册日期|营业期限|经营期限|有效期|名称|住所|经营场所|营业场所|法定代表人|负责人|经营者|注册资本|"
         r"经营范围|类型|组成形式|投资人",

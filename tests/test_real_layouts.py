@@ -5,13 +5,16 @@ the sheet by its margin, the re-read's regions and checks."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from stdnum.cn import uscc
 
 from extractors import business_licence
 from extractors.values import strip_site_tail
 from pipeline import geometry as geo
-from pipeline.capture_flags import Blob, PageSignals, _occlusion_findings, bottom_cut_finding, footer_sides
+from pipeline.capture_flags import (Blob, PageSignals, _occlusion_findings, bottom_cut_finding, footer_sides,
+                                    top_cut_finding)
 from pipeline.preprocess import PageLine, PageReading
 from pipeline.rereads import _regions, _valid_code
 from rules import load_rules
@@ -105,6 +108,25 @@ def test_a_licence_cut_off_below_its_last_row_is_border_incomplete():
     assert bottom_cut_finding(whole, 700.0, geo.Transform.identity((1000, 700)).apply, 1, T, (1000, 700)) is None
     # a sheet that ends well above the frame's bottom: the anchor was just not read, no cut
     assert bottom_cut_finding(cut, 1400.0, geo.Transform.identity((1000, 1400)).apply, 1, T, (1000, 1400)) is None
+
+
+def test_a_licence_cut_off_above_its_first_row_is_border_incomplete():
+    def shifted(rows, dy):
+        return [line(ln.text, int(ln.quad[0][0]), int(ln.quad[0][1]) + dy, int(ln.quad[2][0]),
+                     height=int(ln.quad[2][1] - ln.quad[0][1])) for ln in rows]
+
+    rows = licence_rows(with_bottom=True)
+    # the frame's top passes through the sheet under the title: the first row is the first print
+    cut = shifted([ln for ln in rows if ln.text != "营业执照"], -190)
+    identity = geo.Transform.identity((1000, 520))
+    found = top_cut_finding(cut, identity.apply, 1, T, (1000, 520))
+    assert found is not None and found.sides == ["top"] and found.box[1] == 0 and found.box[3] <= 20
+    assert top_cut_finding(rows, geo.Transform.identity((1000, 700)).apply, 1, T, (1000, 700)) is None
+    # a washed-out title with the credit code read above 名称: the top is in the frame
+    code_row = shifted([line("统一社会信用代码 91330106MA2H3B4C6X", 60, 200, 500)], -190)
+    assert top_cut_finding(code_row + cut, identity.apply, 1, T, (1000, 520)) is None
+    # a margin above the first row: the title was just not read, no cut
+    assert top_cut_finding(shifted(cut, 300), geo.Transform.identity((1000, 820)).apply, 1, T, (1000, 820)) is None
 
 
 def test_a_licence_footer_read_at_the_bottom_shows_its_bottom_edge_is_in_the_frame():
@@ -262,3 +284,28 @@ def test_an_id_card_whose_printed_birth_date_and_sex_disagree_with_its_number_go
     check = checks["number_format"]
     assert check.status == "review"
     assert "1989-08-13" in check.message and "2013-05-06" in check.message and "性别 男" in check.message
+
+
+@pytest.mark.ocr
+def test_the_demo_licence_cut_above_its_first_row_goes_to_review(tmp_path, engine):
+    """End to end on a real reading: the demo licence with the frame's top through the sheet just
+    above 名称 (title, credit code and 编号 gone) is border_incomplete at the top, and not approved."""
+    import datetime as dt
+    import json
+
+    import cv2
+
+    from pipeline.runner import verify
+
+    demo = Path(__file__).resolve().parents[1] / "fixtures" / "submissions" / "demo"
+    (tmp_path / "docs").mkdir()
+    image = cv2.imread(str(demo / "docs" / "business_licence.jpg"))
+    assert cv2.imwrite(str(tmp_path / "docs" / "business_licence.jpg"), image[690:])
+    submission = json.loads((demo / "submission.json").read_text(encoding="utf-8"))
+    (tmp_path / "submission.json").write_text(json.dumps(submission, ensure_ascii=False), encoding="utf-8")
+    verdict = verify(tmp_path / "submission.json", today=dt.date(2026, 11, 27), engine=engine)
+    assert verdict.decision != "approve"
+    (doc,) = verdict.documents
+    evidence = [e for e in doc.quality.evidence if e.flag == "border_incomplete"]
+    assert evidence and any("at the top (nothing of the title" in f for f in doc.quality.flags), doc.quality.flags
+    assert "AUTHENTICITY_FLAG" in {r.code for r in verdict.reasons}
