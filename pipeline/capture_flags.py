@@ -445,7 +445,7 @@ def top_cut_finding(lines, to_upload, page: int, t: CaptureFlagThresholds, size:
     if any(anchors.search(text) and not labels.match(text) and float(ln.quad[:, 1].max()) < first + 1.5 * height
            for text, ln in compact):
         return None
-    if top > t.bottom_cut_max_gap * max(1.0, bottom - top):
+    if top > t.top_cut_max_lines * height:
         return None  # a margin above the print: the sheet starts in the frame, the title was just not read
     band = np.array([[0, 0], [1e9, 0], [1e9, first], [0, first]], dtype=np.float64)
     w, h = size

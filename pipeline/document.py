@@ -128,8 +128,8 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
                 _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
     if result.doc_type == "business_licence" and "screenshot" not in found.kinds and not any(
             f.flag == "border_incomplete" and "top" in f.sides for f in found.flags):
-        cut = top_cut_finding(lines, page.transform.inverse().apply, page.page, rules.thresholds.capture_flags,
-                              page.size)
+        cut = top_cut_finding(lines, lambda pts: page.transform.inverse().apply(pts), page.page,
+                              rules.thresholds.capture_flags, page.size)
         if cut is not None:
             found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
                 _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]

@@ -106,6 +106,10 @@ class CaptureFlagThresholds(BaseModel):
     bottom_cut_max_gap: float = Field(0.25, ge=0, le=1,
                                       description="the sheet can only run off below if the text reaches this close "
                                                   "to the image's bottom (share of the text block's height)")
+    top_cut_max_lines: float = Field(2.0, ge=0, le=20,
+                                     description="the sheet can only run off above if the print starts within this "
+                                                 "many text-line heights of the image's top (the band above 名称 is "
+                                                 "narrow: a wider margin is a sheet whose title was not read)")
     seal_min_confidence: float = Field(0.85, ge=0, le=1,
                                        description="A seal's text read at least this well is legible (a seal "
                                                    "naming another company, an authority mismatch)")

@@ -13,6 +13,7 @@ from PIL import Image
 from stdnum.cn import uscc
 
 from fixtures.generator import captures as cap
+from pipeline import geometry as geo
 from pipeline.capture_flags import capture_findings, measure_page
 from pipeline.checks import decide, evaluate
 from pipeline.document import DocumentWork, add_capture_flags
@@ -241,10 +242,15 @@ def test_thresholds_are_validated_data():
 def test_flags_reach_the_verdict_with_evidence_and_send_it_to_review():
     page, boxes = page_with_rows(rows=14, top=60)
     cut = page[:930]
-    reading = SimpleNamespace(page=1, lines=[SimpleNamespace(text=t, confidence=0.99, quad=None,
+    reading = SimpleNamespace(page=1, size=(1400, 930), transform=geo.Transform.identity((1400, 930)),
+                              lines=[SimpleNamespace(text=t, confidence=0.99, quad=ln.quad_original,
                                                              quad_original=ln.quad_original)
                                              for t, ln in ((t, line(t, (b[0], b[1], b[2], min(b[3], 929))))
                                                            for t, b in boxes.items() if b[1] < 929)])
+    # the title read above the rows: the sheet's top is in the frame (only the bottom is cut)
+    title = line("营业执照", (500, 8, 900, 52))
+    reading.lines.insert(0, SimpleNamespace(text=title.text, confidence=0.99, quad=title.quad_original,
+                                            quad_original=title.quad_original))
     code = "91330106MA2H3B4C5" + uscc.calc_check_digit("91330106MA2H3B4C5")
     result = DocumentResult(file="docs/bl.jpg", doc_type="business_licence", doc_type_confidence=0.99, pages=1,
                             quality=Quality(ok=True, sharpness=400.0, width=1400, height=930, skew_deg=0.0),
