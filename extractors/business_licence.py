@@ -16,6 +16,7 @@ import numpy as np
 from extractors.layout import (
     LabelHit,
     Row,
+    Span,
     Value,
     cut_at_labels,
     find_labels,
@@ -54,7 +55,8 @@ LABELS: dict[str, list[str]] = {
     "legal_representative": ["法定代表人姓名", "经营者姓名", "负责人姓名", "投资人姓名", "法定代表人",
                              "执行事务合伙人", "经营者", "负责人", "投资人"],
     "capital": ["注册资本", "注册资金", "出资额", "出资数额", "实收资本"],
-    "established": ["成立日期", "注册日期"],
+    # 立日期 / 册日期: the label's first character lost under an overprint (a promotional stamp)
+    "established": ["成立日期", "注册日期", "立日期", "册日期"],
     # 执照有效期: old 个体工商户 licences print the licence's own term (自…至…) instead of 营业期限
     "period": ["营业期限", "经营期限", "合伙期限", "执照有效期"],
     # the two-row layout: 营业期限自 2015年01月01日 / 营业期限至 2025年12月31日
@@ -163,6 +165,8 @@ def extract(lines: list[OcrLine]) -> Extraction:
     if scope is not None:
         text = scope_text([span.text for span in scope.spans], business_licence=True)
         out.fields["scope"] = field_from_value(scope, text)
+    if not any(h.field in LABEL_FIELDS for h in hits):
+        _term_by_its_value(out, rows, [scope, address])
     _absence_evidence(out, lines, rows, hits, first, scope, [address])
     if shifted is not None:
         out.notes.append(f"values printed {abs(shifted.shift):.0f} px {'above' if shifted.shift > 0 else 'below'} "
@@ -327,6 +331,34 @@ def _periods(out: Extraction, rows: list[Row], hits: list[LabelHit]) -> None:
         if valid_until is not None and "valid_until" not in out.fields:
             until = valid_until if isinstance(valid_until, str) else valid_until.isoformat()
             out.fields["valid_until"] = field_from_value(value, until, raw=value.text)
+
+
+# A term as only 营业期限 prints it: a date, 至, then a date or 长期 (the 成立日期 row holds one date;
+# 登记机关's issue date one). 住所's "有效期至" note and the scope are excluded by the caller.
+TERM_RANGE = re.compile(r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日?[至到]([0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日?|长期|永久)")
+
+
+def _term_by_its_value(out: Extraction, rows: list[Row], others: list[Value | None]) -> None:
+    """No period label was read (its first characters under an overprint: `限 2010年08月02日至长期`):
+    the one date range the page prints outside 经营范围 and 住所 is the term, by what it is. Two
+    ranges are ambiguous and nothing is taken; a read date is never completed."""
+    taken = {id(span.row) for value in others if value is not None for span in value.spans}
+    found = [(row, m) for row in rows if id(row) not in taken for m in TERM_RANGE.finditer(row.text)]
+    if len(found) != 1:
+        return
+    row, m = found[0]
+    value = Value(spans=[Span(row, m.start(), m.end())], label="", label_row=row)
+    try:
+        valid_from, valid_until = lenient_period(m.group(0))
+    except dates.ValidationError:
+        return
+    note = f"营业期限's label not read: the term taken from the only date range printed ({m.group(0)})"
+    if valid_from is not None:
+        out.fields["valid_from"] = field_from_value(value, valid_from.isoformat(), note=note)
+    if valid_until is not None:
+        until = valid_until if isinstance(valid_until, str) else valid_until.isoformat()
+        out.fields["valid_until"] = field_from_value(value, until, raw=m.group(0), note=note)
+    out.notes.append(note)
 
 
 def _registration_number(lines: list[OcrLine], rows: list[Row], hit: LabelHit | None) -> ExtractedField | None:
