@@ -33,7 +33,8 @@ from pipeline.models import (
 )
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
-from pipeline.rereads import RULE_FIELDS, reread_credit_code, reread_missing_holder, reread_rule_lines
+from pipeline.rereads import (RULE_FIELDS, reread_credit_code, reread_missing_dates, reread_missing_holder,
+                              reread_rule_lines)
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import Settings
 from rules import Rules, load_rules
@@ -241,6 +242,13 @@ def read_document(base_dir: Path, ref: DocumentRef, engine: OcrEngine, settings:
                 attempts += reread_missing_holder(image, page_reading, engine,
                                                   extraction.labels_found.get("holder_name"))
                 extraction = first_extraction(page_reading)
+            if extraction is not None and extraction.doc_type == "business_licence":
+                dates_read = bool({"established", "valid_from", "valid_until"} & set(extraction.labels_found))
+                more = reread_missing_dates(image, page_reading, engine, extraction.labels_found.get("capital"),
+                                            dates_read or "valid_until" in extraction.fields)
+                if more:
+                    attempts += more
+                    extraction = first_extraction(page_reading)
             attempts += reread_rule_lines(image, page_reading, engine, rule_lines(page_reading, extraction))
             if attempts:
                 reading.rereads[index] = attempts

@@ -302,3 +302,65 @@ def reread_missing_holder(image: np.ndarray, page: PageReading, engine: OcrEngin
     _read_region(image, page, engine, box, "holder_name", f"label {label} read without its value",
                  _entity_name, attempts, max_attempts)
     return attempts
+
+
+DATE_ROW = re.compile(r"(成立日期|注册日期|营业期限|经营期限)|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日")
+
+
+def _box_iou(a, b) -> float:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    inter = (x1 - x0) * (y1 - y0)
+    return inter / max(1.0, (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _line_box(quad) -> tuple[float, float, float, float]:
+    q = np.asarray(quad, dtype=np.float64)
+    return float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())
+
+
+def reread_missing_dates(image: np.ndarray, page: PageReading, engine: OcrEngine, capital_label: str | None,
+                         date_labels_read: bool, max_attempts: int = 3) -> list[Reread]:
+    """A licence whose 成立日期 and 营业期限 rows were both missed by the detector (a large grey
+    watermark such as 仅供…展示使用 across them), while 注册资本 above them was read: the band under
+    注册资本 in its column is read again. The lines there that are a date row's label or a date are
+    added to the page (not over a line already read); a date is never completed or guessed."""
+    if date_labels_read or not capital_label or not page.lines:
+        return []
+    hits = [ln for ln in page.lines if _compact(ln.text).startswith(capital_label)]
+    if not hits:
+        return []
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    w, h = page.transform.size
+    x0, y0, x1, y1 = _line_box(hits[0].quad)
+    unit = y1 - y0
+    box = (max(0.0, x0 - unit), max(0.0, y1 - 0.2 * unit), float(w), min(float(h), y1 + 2.6 * unit))
+    crop, back = _crop(image, page, box)
+    inverse = page.transform.inverse()
+    known = [_line_box(ln.quad) for ln in page.lines]
+    attempts: list[Reread] = []
+    why = "成立日期 and 营业期限 rows not read under 注册资本"
+    for name in VARIANTS[:max_attempts]:
+        variant = _variant(crop, name)
+        quads = engine.detect(variant)
+        readings = engine.recognize([geo.crop_quad(variant, q) for q in quads]) if quads else []
+        new = []
+        for quad, (text, conf) in zip(quads, readings):
+            text = text.strip()
+            if not DATE_ROW.search(_compact(text)):
+                continue
+            layout = cv2.perspectiveTransform(np.asarray(quad, np.float32).reshape(-1, 1, 2), back).reshape(-1, 2)
+            if any(_box_iou(_line_box(layout), k) > 0.3 for k in known):
+                continue  # read already: the first reading stands
+            new.append(PageLine(text, float(conf), layout, inverse.apply(layout), engine.rec_model))
+        if not new:
+            attempts.append(Reread("established", name, "", False, f"{why}: no date row found"))
+            continue
+        page.lines.extend(new)
+        page.lines.sort(key=lambda ln: (float(ln.quad[:, 1].mean()), float(ln.quad[:, 0].min())))
+        attempts.append(Reread("established", name, " / ".join(ln.text for ln in new), True,
+                               f"{why}: {len(new)} line(s) read there"))
+        return attempts
+    return attempts
