@@ -413,6 +413,17 @@ def check_credit_code(ev: Evaluation, work: DocumentWork, declared: str | None, 
 def check_validity(ev: Evaluation, work: DocumentWork, today: dt.date, thresholds: Thresholds) -> None:
     """Rule 3: every valid_until is on or after the check date (long_term always passes)."""
     doc = work.ref.file
+    for name in ("valid_from", "established"):
+        start = work.result.fields.get(name)
+        if start is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", start.value):
+            continue
+        if dt.date.fromisoformat(start.value) > today:
+            # SPEC's rule 3 looks at the end only; a start after the check date is a document not in
+            # force yet or, likelier, a misread year: never approved on it, a person reads the date.
+            ev.add(Check(name="in_force_on_check_date", status="review", document=doc, expected=f"<= {today}",
+                         found=start.value, message=f"{name} read as {start.value}, after the check date: a "
+                                                    f"misread date or a document not yet in force"),
+                   "LOW_CONFIDENCE")
     until = work.result.fields.get("valid_until")
     notes = work.extraction.notes if work.extraction else []
     if until is None:

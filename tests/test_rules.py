@@ -278,3 +278,14 @@ def test_a_closed_category_needs_a_reason(tmp_path):
     (tmp_path / "categories.yaml").write_text(yaml.safe_dump(table, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ValueError, match="closed_reason"):
         load_rules(tmp_path)
+
+
+def test_a_licence_not_yet_in_force_is_never_approved():
+    # the licence starts after the check date (or its year was misread): a person reads the date
+    future = (TODAY + dt.timedelta(days=40)).isoformat()
+    decision, codes, ev = verdict([licence(valid_from=future)])
+    assert decision == "review" and "LOW_CONFIDENCE" in codes
+    assert any(c.name == "in_force_on_check_date" and c.found == future for c in ev.checks)
+    decision, _, _ = verdict([licence(established=future)])
+    assert decision == "review"
+    assert verdict([licence(valid_from=TODAY.isoformat())])[0] == "approve"
