@@ -309,3 +309,58 @@ def test_the_demo_licence_cut_above_its_first_row_goes_to_review(tmp_path, engin
     evidence = [e for e in doc.quality.evidence if e.flag == "border_incomplete"]
     assert evidence and any("at the top (nothing of the title" in f for f in doc.quality.flags), doc.quality.flags
     assert "AUTHENTICITY_FLAG" in {r.code for r in verdict.reasons}
+
+
+# --- an overprint over the date labels (issue 20 kinds) -----------------------------------------
+
+def overprinted_licence(term: str = "限 2010年08月02日至长期") -> list:
+    """The modern layout with a diagonal promotional overprint over the first characters of
+    成立日期 and 营业期限: `立日期 …` and `限 …` are what is read."""
+    return [line("统一社会信用代码", 200, 348, 417), line(CODE, 197, 384, 375), line("营业执照", 500, 300, 1000, height=90),
+            line("名", 200, 515, 230), line("称云南展旭工程咨询有限公司", 318, 513, 620),
+            line("注册资本壹仟万元整", 883, 510, 1157), line("类", 200, 555, 230),
+            line("型有限责任公司(自然人投资或控股)", 317, 557, 682), line("立日期 2010年08月02日", 910, 555, 1202),
+            line(term, 998, 599, 1282), line("法定代表人周荣先", 196, 601, 429),
+            line("经营范围许可项目：各类工程建设活动；劳务派遣服务", 197, 645, 858),
+            line("住所 昆明市五华区人民路1号", 1000, 645, 1390)]
+
+
+def test_date_labels_under_an_overprint_still_give_the_dates():
+    out = business_licence.extract(overprinted_licence())
+    got = {k: f.value for k, f in out.fields.items()}
+    assert got["established"] == "2010-08-02"
+    assert (got["valid_from"], got["valid_until"]) == ("2010-08-02", "long_term")
+    assert any("the only date range printed" in n for n in out.notes)
+
+
+def test_two_date_ranges_without_a_term_label_give_no_term():
+    lines = overprinted_licence() + [line("2011年01月01日至2031年01月01日", 998, 460, 1282)]
+    out = business_licence.extract(lines)
+    assert "valid_until" not in out.fields  # ambiguous: which range is the term is a person's call
+
+
+@pytest.mark.ocr
+def test_date_rows_the_detector_missed_are_read_again_under_capital(engine):
+    """The demo licence's 成立日期 row dropped from its reading (as a grey watermark across it makes
+    the detector miss it): the band under 注册资本 is read again and the row comes back, once."""
+    import cv2
+
+    from pipeline.preprocess import read_page
+    from pipeline.rereads import reread_missing_dates
+    from pipeline.settings import get_settings
+
+    demo = Path(__file__).resolve().parents[1] / "fixtures" / "submissions" / "demo" / "docs" / "business_licence.jpg"
+    image = cv2.imread(str(demo))
+    page = read_page(image, engine, get_settings().preprocess)
+    dropped = [ln for ln in page.lines if "成立日期" in ln.text or "营业期限" in ln.text]
+    assert dropped, [ln.text for ln in page.lines]
+    page.lines = [ln for ln in page.lines if ln not in dropped]
+    count = len(page.lines)
+    assert reread_missing_dates(image, page, engine, "注册资本", date_labels_read=True) == []
+    attempts = reread_missing_dates(image, page, engine, "注册资本", date_labels_read=False)
+    assert attempts and attempts[-1].kept
+    back = [ln.text for ln in page.lines[count - len(page.lines):]] if len(page.lines) > count else []
+    texts = "".join("".join(ln.text.split()) for ln in page.lines)
+    assert "2019年07月22日" in texts and len(page.lines) > count, back
+    # nothing already read was added twice
+    assert sum("注册资本" in ln.text for ln in page.lines) == 1
