@@ -149,9 +149,14 @@ def resolve_document_path(base_dir: Path, relative: str) -> Path:
     real = Path(os.path.realpath(candidate))
     if real != base and base not in real.parents:
         raise UnsafePathError(f"document path leads outside the submission folder (symlink?): {relative}")
-    if not real.exists():
+    try:
+        exists, regular = real.exists(), real.is_file()
+    except OSError as e:  # a name too long for the file system, a permission denied on the way
+        raise DocumentError(f"document path cannot be used ({visible(e.strerror or type(e).__name__)}): "
+                            f"{relative}") from None
+    if not exists:
         raise DocumentError(f"document not found: {relative}")
-    if not real.is_file():
+    if not regular:
         raise DocumentError(f"document is not a regular file: {relative}")
     return real
 

@@ -157,6 +157,12 @@ def test_symlink_inside_the_folder_is_fine(tmp_path):
     assert resolve_document_path(tmp_path, "alias.jpg") == (tmp_path / "real.jpg").resolve()
 
 
+@pytest.mark.parametrize("relative", ["a" * 5000 + ".jpg", "a/" * 3000 + "x.jpg"])
+def test_a_path_too_long_for_the_file_system_is_a_document_error(tmp_path, relative):
+    with pytest.raises(DocumentError, match="File name too long"):  # not a bare OSError (a traceback)
+        resolve_document_path(tmp_path, relative)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [("{not json", "not valid JSON"), ("[]", "does not match"), ('{"id": "x"}', "does not match"),
