@@ -265,7 +265,9 @@ def _load_image(data: bytes, path: Path, options: IngestOptions) -> LoadedDocume
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise DocumentError(f"image is too large ({e}; refused before decoding): {name}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
+    except UnidentifiedImageError:  # its message names the BytesIO's memory address: differs every run
+        raise DocumentError(f"image cannot be decoded (its header is not a valid image's): {name}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DocumentError(f"image cannot be decoded ({type(e).__name__}: {visible(e)}): {name}") from None
     skipped = list(range(len(pages) + 1, frames + 1))
     notes = [f"TIFF has {frames} pages; only the first {len(pages)} were read"] if skipped else []

@@ -69,6 +69,17 @@ def test_corrupt_files_raise_document_error(tmp_path, content, message):
         load_document(path, OPTS)
 
 
+def test_an_unidentifiable_image_reads_the_same_reason_every_time(tmp_path):
+    path = tmp_path / "head.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 16)  # a JPEG signature and nothing Pillow can identify
+    reasons = set()
+    for _ in range(2):
+        with pytest.raises(DocumentError, match="cannot be decoded") as e:
+            load_document(path, OPTS)
+        reasons.add(str(e.value))
+    assert len(reasons) == 1 and "0x" not in reasons.pop()  # no memory address in a verdict's message
+
+
 def test_truncated_jpeg_is_refused_or_loaded_never_crashes(tmp_path):
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)).save(buf, "JPEG")
