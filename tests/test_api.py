@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.service import Service
 from api.settings import ApiSettings
-from operations.intake import IntakeSettings, IntakeStore, caller_of
+from operations.intake import IntakeSettings, IntakeStore, caller_of, materialise
 from operations.store import Store
 from tests.conftest import SUBMISSIONS
 
@@ -353,6 +353,26 @@ def test_chinese_file_names_arrive_as_written(api):
     assert r.status_code == 202, r.text
     [version] = IntakeStore(service.store).versions("SUB-API-1")
     assert [f.name for f in version.files] == ["submission.json", "资质/营业执照.jpg"]
+
+
+def test_a_listing_with_a_product_video_is_accepted_and_a_video_that_is_not_one_is_415(api):
+    # SPEC §7: one part per document, product image *and video*; the backlog verifies videos (§6)
+    client, service = api
+    video = (SUBMISSIONS / "general-listing-clean-video-ordinary-text" / "media" / "detail.mp4").read_bytes()
+    sub = submission(videos=["media/detail.mp4"])
+    r = client.post("/v1/submissions", files=parts(sub, {"docs/business_licence.jpg": LICENCE,
+                                                         "media/detail.mp4": video}), headers=AUTH)
+    assert r.status_code == 202, r.text
+    [version] = IntakeStore(service.store).versions("SUB-API-1")
+    assert [(f.name, f.role) for f in version.files][1:] == [("docs/business_licence.jpg", "document"),
+                                                             ("media/detail.mp4", "product_video")]
+    folder = materialise(service.objects, version, Path(service.settings.staging_dir).parent / "worker")
+    assert (folder / "media" / "detail.mp4").read_bytes() == video  # what the worker lays out for the backlog
+    for name, data in (("media/detail.mp4", LICENCE), ("docs/business_licence.jpg", video)):  # swapped
+        files = {"docs/business_licence.jpg": LICENCE, "media/detail.mp4": video} | {name: data}
+        r = client.post("/v1/submissions", files=parts(dict(sub, id="SUB-API-2"), files), headers=AUTH)
+        assert r.status_code == 415 and name in r.json()["error"]["message"], r.text
+    assert IntakeStore(service.store).owner("SUB-API-2") is None
 
 
 def test_an_upload_streams_to_disk_never_whole_in_memory(tmp_path):
