@@ -231,6 +231,9 @@ def assemble(upload: Upload, staging: Path, rules: Rules, *, expected_id: str | 
         submission = submission_from_bytes(upload.submission_json, "submission part")
     except SubmissionError as e:
         raise ApiError(422, str(e)) from None
+    if "/" in submission.id or submission.id.strip() in (".", ".."):  # /v1/submissions/{id} could not name it
+        raise ApiError(422, f"the submission's id {submission.id!r} cannot be polled at /v1/submissions/{{id}}: "
+                            f"an id has no '/' and is not '.' or '..'")
     if expected_id is not None and submission.id != expected_id:
         raise ApiError(422, f"the submission's id {submission.id!r} is not the id in the path {expected_id!r}")
     tree = staging / "tree"

@@ -142,6 +142,8 @@ def test_without_a_valid_token_it_is_401_and_nothing_is_stored(api, headers):
     (submission(), {"docs/business_licence.jpg": b"MZ\x90\x00 this is an exe file, not a licence"}, 415, "not a JPG"),
     (submission(), {"docs/business_licence.jpg": b""}, 422, "empty"),
     (submission(files=("submission.json",)), {"submission.json": LICENCE}, 422, "may not be named"),
+    (submission("SUB/../API-1"), None, 422, "cannot be polled"),  # accepted, it could never be polled: a 404
+    (submission(".."), None, 422, "cannot be polled"),
 ])
 def test_an_unusable_upload_is_refused_with_its_reason_and_nothing_is_stored(api, sub, files, status, says):
     client, service = api
