@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
@@ -16,6 +17,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 EXIT_UNUSABLE = 2
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_line(value: object) -> str:
+    """`value` as one JSON line, non-ASCII text as is but a lone surrogate (how Python reads a file name
+    that is not UTF-8) as its `\\uXXXX` escape: the line stays UTF-8 and parses back to the same name."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _date(text: str) -> dt.date:
@@ -246,7 +254,7 @@ def cmd_backlog_run(args: argparse.Namespace) -> int:
     summary["seconds"] = round(seconds, 1)
     code = 1 if summary["failed"] else 0  # failures recorded: the run's Prefect state is Failed too
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(_json_line(summary))  # a folder's name may not be UTF-8
         return code
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["counts"].items())) or "nothing new"
     rate = f", {summary['processed'] / seconds * 60:.1f}/min" if summary["processed"] else ""
