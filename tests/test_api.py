@@ -232,6 +232,7 @@ def test_requirements_come_from_the_category_table_in_chinese(api):
     assert any("所售商品" in line for line in docs["health_food_approval"]["must_show"])
     files = cat["accepted_files"]
     assert "pdf" in files["extensions"] and files["max_documents"] == 20
+    assert files["video_extensions"] == ["mp4", "mov", "webm"] and files["max_product_videos"] == 5  # SPEC §6
     assert len(client.get("/v1/requirements", headers=AUTH).json()["categories"]) >= 10
     assert client.get("/v1/requirements", params={"category": "nope"}, headers=AUTH).status_code == 422
 
