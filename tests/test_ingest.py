@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import zlib
@@ -185,6 +186,14 @@ def test_bad_submission_files(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(SubmissionError, match=message):
         load_submission(path)
+
+
+@pytest.mark.parametrize("brand", [None, "", "   ", "\u3000"])
+def test_a_blank_brand_is_an_unbranded_product(tmp_path, brand):
+    path = tmp_path / "submission.json"
+    path.write_text(json.dumps({"id": "x", "shop": {"name": "s", "company": "c"},
+                                "product": {"category": "general", "brand": brand}, "documents": []}))
+    assert load_submission(path)[0].product.brand is None  # no trademark certificate asked for
 
 
 def test_missing_submission_and_binary_submission(tmp_path):
