@@ -418,3 +418,12 @@ def test_object_storage_down_during_an_upload_is_503_and_no_version(tmp_path, mo
     assert list(Path(service.settings.staging_dir).iterdir()) == []
     assert client.get("/v1/health").status_code == 503
     service.store.close()
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
+def test_zizhi_serve_refuses_a_port_out_of_range_in_one_line(port, capsys):
+    from zizhi.cli import main
+
+    with pytest.raises(SystemExit) as e:  # argparse's usage error, not socket.bind's OverflowError
+        main(["serve", "--no-worker", "--port", port])
+    assert e.value.code == 2 and "not a TCP port" in capsys.readouterr().err
