@@ -183,6 +183,15 @@ def test_backlog_run_json_is_utf8_when_a_folder_name_is_not(tmp_path, capsysbina
     assert failed["folder"] == folder and failed["error"] == "名称不是 UTF-8"
 
 
+@pytest.mark.parametrize("args", [["--batch-size", "-3"], ["--batch-size", "1001"], ["--workers", "-2"],
+                                  ["--workers", "0"], ["--workers", "100000"], ["--workers", "two"]])
+def test_backlog_run_refuses_counts_outside_the_settings_bounds(tmp_path, capsys, args):
+    # --batch-size -3 verified nothing and exited 0; --workers -2 died in ThreadPoolExecutor with a traceback
+    with pytest.raises(SystemExit) as e:
+        main(["backlog", "run", "--inbox", str(tmp_path), *args])
+    assert e.value.code == 2 and "not a whole number from 1 to" in capsys.readouterr().err
+
+
 def test_verdicts_lists_the_store(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'v.db'}"
     store = Store(url)
