@@ -36,4 +36,5 @@ class Service:
         # Never more than the pipeline will read: a file it would refuse is refused at the door.
         max_file = min(self.settings.max_file_bytes, get_settings().ingest.max_file_bytes)
         return Limits(max_file_bytes=max_file, max_request_bytes=self.settings.max_request_bytes,
-                      max_parts=rules.max_documents + rules.max_product_images + 1)
+                      max_parts=rules.max_documents + rules.max_product_images
+                      + rules.max_product_videos + 1)

@@ -3,8 +3,8 @@
 The multipart body is parsed as it arrives (python-multipart's streaming parser): each file part is
 written to its own file in a private staging folder while its sha256 is computed and its size and
 first bytes are checked, so a part over the file limit or a body over the request limit is refused
-(413) as soon as it crosses it, and a file that is not a JPG/PNG/WEBP/TIFF/BMP/PDF (415) after its
-first bytes. Only the `submission` part (the §1 JSON, at most 1 MB) is held in memory.
+(413) as soon as it crosses it, and a file that is not a JPG/PNG/WEBP/TIFF/BMP/PDF or an MP4/MOV/WEBM
+(415) after its first bytes (a product video must be a video, any other file an image or a PDF). Only the `submission` part (the §1 JSON, at most 1 MB) is held in memory.
 
 Then the submission is checked exactly as `zizhi verify` checks it (parsed within limits, known
 category, every named file sent, no path that leads out, at most `max_documents`): 422 with the
@@ -29,6 +29,7 @@ from operations.backlog import SUBMISSION_FILE
 from pipeline.display import visible
 from pipeline.errors import DocumentError, SubmissionError, UnsafePathError
 from pipeline.ingest import MAX_SUBMISSION_BYTES, resolve_document_path, sniff_kind, submission_from_bytes
+from pipeline.media.videos import sniff_video
 from pipeline.models import Submission
 from pipeline.runner import check_submission
 from rules import Rules
@@ -37,6 +38,14 @@ SUBMISSION_PART = "submission"
 SNIFF_BYTES = 16
 MAX_PART_HEADERS = 8
 MAX_PART_HEADER_BYTES = 4096
+NOT_A_DOCUMENT = "is not a JPG, PNG, WEBP, TIFF or BMP image or a PDF"
+NOT_A_VIDEO = "is not an MP4, MOV or WEBM video"
+NOT_ACCEPTED = "is not a JPG, PNG, WEBP, TIFF or BMP image, a PDF, or an MP4, MOV or WEBM video"
+
+
+def _acceptable(head: bytes) -> bool:
+    """A document's or picture's first bytes (image, PDF) or a product video's (MP4, MOV, WEBM)."""
+    return sniff_kind(head) is not None or sniff_video(head)
 
 
 @dataclass
@@ -145,8 +154,8 @@ class _Receiver:
             raise ApiError(413, f"file {visible(part.name)!r} is over {self.limits.max_file_bytes} bytes")
         if len(part.head) < SNIFF_BYTES:
             part.head += chunk[:SNIFF_BYTES - len(part.head)]
-            if len(part.head) >= SNIFF_BYTES and sniff_kind(part.head) is None:
-                raise ApiError(415, f"file {visible(part.name)!r} is not a JPG, PNG, WEBP, TIFF or BMP image or a PDF")
+            if len(part.head) >= SNIFF_BYTES and not _acceptable(part.head):
+                raise ApiError(415, f"file {visible(part.name)!r} {NOT_ACCEPTED}")
         self._hash.update(chunk)
         self._out.write(chunk)
 
@@ -201,13 +210,15 @@ async def receive(content_type: str, content_length: str | None, stream: AsyncIt
     for part in receiver.upload.files.values():
         if part.size == 0:
             raise ApiError(422, f"file {visible(part.name)!r} is empty")
-        if sniff_kind(part.head) is None:
-            raise ApiError(415, f"file {visible(part.name)!r} is not a JPG, PNG, WEBP, TIFF or BMP image or a PDF")
+        if not _acceptable(part.head):
+            raise ApiError(415, f"file {visible(part.name)!r} {NOT_ACCEPTED}")
     return receiver.upload
 
 
 def _named_files(submission: Submission) -> list[str]:
-    return list(dict.fromkeys([ref.file for ref in submission.documents] + list(submission.product.images)))
+    product = submission.product
+    return list(dict.fromkeys([ref.file for ref in submission.documents] + list(product.images)
+                              + list(product.videos)))
 
 
 def assemble(upload: Upload, staging: Path, rules: Rules, *, expected_id: str | None = None
@@ -220,11 +231,15 @@ def assemble(upload: Upload, staging: Path, rules: Rules, *, expected_id: str | 
         submission = submission_from_bytes(upload.submission_json, "submission part")
     except SubmissionError as e:
         raise ApiError(422, str(e)) from None
+    if "/" in submission.id or submission.id.strip() in (".", ".."):  # /v1/submissions/{id} could not name it
+        raise ApiError(422, f"the submission's id {submission.id!r} cannot be polled at /v1/submissions/{{id}}: "
+                            f"an id has no '/' and is not '.' or '..'")
     if expected_id is not None and submission.id != expected_id:
         raise ApiError(422, f"the submission's id {submission.id!r} is not the id in the path {expected_id!r}")
     tree = staging / "tree"
     tree.mkdir()
     named = _named_files(submission)
+    videos = set(submission.product.videos) - {ref.file for ref in submission.documents} - set(submission.product.images)
     placed: dict[Path, FilePart] = {}
     for name in named:
         try:
@@ -237,6 +252,10 @@ def assemble(upload: Upload, staging: Path, rules: Rules, *, expected_id: str | 
         if part is None:
             raise ApiError(422, f"file {visible(name)!r} is named in the submission but was not sent (a part named "
                                 f"exactly {visible(name)!r})")
+        if name in videos and not sniff_video(part.head):
+            raise ApiError(415, f"file {visible(name)!r} is named as a product video but {NOT_A_VIDEO}")
+        if name not in videos and sniff_kind(part.head) is None:
+            raise ApiError(415, f"file {visible(name)!r} {NOT_A_DOCUMENT}")
         target = tree / name
         if name == SUBMISSION_FILE or target.resolve() == (tree / SUBMISSION_FILE).resolve():
             raise ApiError(422, f"a document may not be named {SUBMISSION_FILE}")

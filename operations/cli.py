@@ -9,13 +9,22 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 EXIT_UNUSABLE = 2
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_line(value: object) -> str:
+    """`value` as one JSON line, non-ASCII text as is but a lone surrogate (how Python reads a file name
+    that is not UTF-8) as its `\\uXXXX` escape: the line stays UTF-8 and parses back to the same name."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _date(text: str) -> dt.date:
@@ -25,12 +34,32 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _within(field) -> Callable[[str], int]:
+    """An argparse type for a number that stands for a `BacklogSettings` field: a whole number within the
+    field's own bounds (a negative --batch-size made no batch at all; --workers -2 a ValueError traceback)."""
+    low = next(m.ge for m in field.metadata if hasattr(m, "ge"))
+    high = next(m.le for m in field.metadata if hasattr(m, "le"))
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"not a whole number from {low} to {high}: {text!r}")
+        return value
+
+    return number
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the operator subcommands to the `zizhi` parser. Defaults come from `ZIZHI_*` settings
     (operations/backlog.py: BacklogSettings), so each help names the variable and its default."""
     from operations.backlog import BacklogSettings
 
     d = {name: f.default for name, f in BacklogSettings.model_fields.items()}
+    bounded = {name: _within(f) for name, f in BacklogSettings.model_fields.items()
+               if name in ("backlog_batch_size", "backlog_concurrency", "deployment_concurrency")}
     p = sub.add_parser("backlog", help="verify pending submissions with Prefect (exactly once each)")
     bsub = p.add_subparsers(dest="backlog_command", required=True)
     r = bsub.add_parser("run", help="one run over every submission folder under --inbox with no verdict yet; "
@@ -39,9 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE, else a SQLite file in the XDG "
                                    "data folder)")
     r.add_argument("--today", type=_date, help="check validity against this date (default: today)")
-    r.add_argument("--batch-size", type=int, help=f"submissions per batch flow run (default: "
+    r.add_argument("--batch-size", type=bounded["backlog_batch_size"], help=f"submissions per batch flow run (default: "
                                                   f"ZIZHI_BACKLOG_BATCH_SIZE, else {d['backlog_batch_size']})")
-    r.add_argument("--workers", type=int, help=f"submissions verified at once (default: ZIZHI_BACKLOG_CONCURRENCY, "
+    r.add_argument("--workers", type=bounded["backlog_concurrency"], help=f"submissions verified at once (default: ZIZHI_BACKLOG_CONCURRENCY, "
                                                f"else {d['backlog_concurrency']})")
     r.add_argument("--runner", choices=["thread", "process", "dask"],
                    help="task runner: threads in this process, a process pool, or a Dask LocalCluster "
@@ -77,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                   f"ZIZHI_DEPLOYMENT_CONCURRENCY, else {d['deployment_concurrency']})")
     for flag, text in serve_deploy:
         s.add_argument(flag, help=text)
-    s.add_argument("--concurrency-limit", type=int, help=limit_help)
+    s.add_argument("--concurrency-limit", type=bounded["deployment_concurrency"], help=limit_help)
     s.set_defaults(func=cmd_flows_serve)
     dp = fsub.add_parser("deploy", help="register the same deployments in a process work pool "
                                   "(run them with `prefect worker start --pool POOL`)")
@@ -85,7 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                             "(default: zizhi-process)")
     for flag, text in serve_deploy:
         dp.add_argument(flag, help=text)
-    dp.add_argument("--concurrency-limit", type=int, help=limit_help)
+    dp.add_argument("--concurrency-limit", type=bounded["deployment_concurrency"], help=limit_help)
     dp.set_defaults(func=cmd_flows_deploy)
 
 
@@ -246,7 +275,7 @@ def cmd_backlog_run(args: argparse.Namespace) -> int:
     summary["seconds"] = round(seconds, 1)
     code = 1 if summary["failed"] else 0  # failures recorded: the run's Prefect state is Failed too
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(_json_line(summary))  # a folder's name may not be UTF-8
         return code
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["counts"].items())) or "nothing new"
     rate = f", {summary['processed'] / seconds * 60:.1f}/min" if summary["processed"] else ""

@@ -149,7 +149,7 @@ class Conflict(Exception):
 @dataclass
 class StoredObject:
     name: str   # as written in the submission (submission.json for the submission itself)
-    role: str   # submission / document / product_image
+    role: str   # submission / document / product_image / product_video
     sha256: str
     size: int
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 
 from pipeline.display import visible as v
@@ -71,10 +72,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except SubmissionError as e:
         print(f"zizhi: {v(e)}", file=sys.stderr)  # one line, whatever the file names in it hold
         return EXIT_UNUSABLE
-    if args.json:
-        print(verdict.model_dump_json(indent=2))
-    else:
-        print(render_verdict(verdict))
+    try:
+        if args.json:
+            print(verdict.model_dump_json(indent=2))
+        else:
+            print(render_verdict(verdict))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `zizhi verify S.json | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a second error at exit
     return 0
 
 

@@ -149,9 +149,14 @@ def resolve_document_path(base_dir: Path, relative: str) -> Path:
     real = Path(os.path.realpath(candidate))
     if real != base and base not in real.parents:
         raise UnsafePathError(f"document path leads outside the submission folder (symlink?): {relative}")
-    if not real.exists():
+    try:
+        exists, regular = real.exists(), real.is_file()
+    except OSError as e:  # a name too long for the file system, a permission denied on the way
+        raise DocumentError(f"document path cannot be used ({visible(e.strerror or type(e).__name__)}): "
+                            f"{relative}") from None
+    if not exists:
         raise DocumentError(f"document not found: {relative}")
-    if not real.is_file():
+    if not regular:
         raise DocumentError(f"document is not a regular file: {relative}")
     return real
 
@@ -260,7 +265,9 @@ def _load_image(data: bytes, path: Path, options: IngestOptions) -> LoadedDocume
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise DocumentError(f"image is too large ({e}; refused before decoding): {name}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
+    except UnidentifiedImageError:  # its message names the BytesIO's memory address: differs every run
+        raise DocumentError(f"image cannot be decoded (its header is not a valid image's): {name}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DocumentError(f"image cannot be decoded ({type(e).__name__}: {visible(e)}): {name}") from None
     skipped = list(range(len(pages) + 1, frames + 1))
     notes = [f"TIFF has {frames} pages; only the first {len(pages)} were read"] if skipped else []

@@ -50,6 +50,13 @@ class Product(_Model):
                                                                       "paths like documents (SPEC §6)")
     description: str = Field(default="", description="Listing description text (SPEC §6)")
 
+    @field_validator("brand")
+    @classmethod
+    def _blank_brand_is_unbranded(cls, brand: str | None) -> str | None:
+        # "" already reads as unbranded everywhere (a falsy brand); "   " must too, not as a brand that
+        # needs a trademark certificate (a wrong MISSING_DOCUMENT reject)
+        return brand if brand is None or brand.strip() else None
+
 
 class DocumentRef(_Model):
     file: PlainText = Field(min_length=1, description="Path relative to the submission file's folder")

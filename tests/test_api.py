@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.service import Service
 from api.settings import ApiSettings
-from operations.intake import IntakeSettings, IntakeStore, caller_of
+from operations.intake import IntakeSettings, IntakeStore, caller_of, materialise
 from operations.store import Store
 from tests.conftest import SUBMISSIONS
 
@@ -142,6 +142,8 @@ def test_without_a_valid_token_it_is_401_and_nothing_is_stored(api, headers):
     (submission(), {"docs/business_licence.jpg": b"MZ\x90\x00 this is an exe file, not a licence"}, 415, "not a JPG"),
     (submission(), {"docs/business_licence.jpg": b""}, 422, "empty"),
     (submission(files=("submission.json",)), {"submission.json": LICENCE}, 422, "may not be named"),
+    (submission("SUB/../API-1"), None, 422, "cannot be polled"),  # accepted, it could never be polled: a 404
+    (submission(".."), None, 422, "cannot be polled"),
 ])
 def test_an_unusable_upload_is_refused_with_its_reason_and_nothing_is_stored(api, sub, files, status, says):
     client, service = api
@@ -230,6 +232,7 @@ def test_requirements_come_from_the_category_table_in_chinese(api):
     assert any("所售商品" in line for line in docs["health_food_approval"]["must_show"])
     files = cat["accepted_files"]
     assert "pdf" in files["extensions"] and files["max_documents"] == 20
+    assert files["video_extensions"] == ["mp4", "mov", "webm"] and files["max_product_videos"] == 5  # SPEC §6
     assert len(client.get("/v1/requirements", headers=AUTH).json()["categories"]) >= 10
     assert client.get("/v1/requirements", params={"category": "nope"}, headers=AUTH).status_code == 422
 
@@ -355,6 +358,26 @@ def test_chinese_file_names_arrive_as_written(api):
     assert [f.name for f in version.files] == ["submission.json", "资质/营业执照.jpg"]
 
 
+def test_a_listing_with_a_product_video_is_accepted_and_a_video_that_is_not_one_is_415(api):
+    # SPEC §7: one part per document, product image *and video*; the backlog verifies videos (§6)
+    client, service = api
+    video = (SUBMISSIONS / "general-listing-clean-video-ordinary-text" / "media" / "detail.mp4").read_bytes()
+    sub = submission(videos=["media/detail.mp4"])
+    r = client.post("/v1/submissions", files=parts(sub, {"docs/business_licence.jpg": LICENCE,
+                                                         "media/detail.mp4": video}), headers=AUTH)
+    assert r.status_code == 202, r.text
+    [version] = IntakeStore(service.store).versions("SUB-API-1")
+    assert [(f.name, f.role) for f in version.files][1:] == [("docs/business_licence.jpg", "document"),
+                                                             ("media/detail.mp4", "product_video")]
+    folder = materialise(service.objects, version, Path(service.settings.staging_dir).parent / "worker")
+    assert (folder / "media" / "detail.mp4").read_bytes() == video  # what the worker lays out for the backlog
+    for name, data in (("media/detail.mp4", LICENCE), ("docs/business_licence.jpg", video)):  # swapped
+        files = {"docs/business_licence.jpg": LICENCE, "media/detail.mp4": video} | {name: data}
+        r = client.post("/v1/submissions", files=parts(dict(sub, id="SUB-API-2"), files), headers=AUTH)
+        assert r.status_code == 415 and name in r.json()["error"]["message"], r.text
+    assert IntakeStore(service.store).owner("SUB-API-2") is None
+
+
 def test_an_upload_streams_to_disk_never_whole_in_memory(tmp_path):
     import asyncio
     import tracemalloc
@@ -395,3 +418,12 @@ def test_object_storage_down_during_an_upload_is_503_and_no_version(tmp_path, mo
     assert list(Path(service.settings.staging_dir).iterdir()) == []
     assert client.get("/v1/health").status_code == 503
     service.store.close()
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
+def test_zizhi_serve_refuses_a_port_out_of_range_in_one_line(port, capsys):
+    from zizhi.cli import main
+
+    with pytest.raises(SystemExit) as e:  # argparse's usage error, not socket.bind's OverflowError
+        main(["serve", "--no-worker", "--port", port])
+    assert e.value.code == 2 and "not a TCP port" in capsys.readouterr().err

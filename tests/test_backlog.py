@@ -163,6 +163,35 @@ def test_backlog_run_refuses_a_missing_inbox(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
 
 
+def test_backlog_run_json_is_utf8_when_a_folder_name_is_not(tmp_path, capsysbinary, monkeypatch):
+    # A folder named b"bad\xffname" reaches the run's summary as "bad\udcffname" (surrogateescape);
+    # printed as is, stdout held a raw 0xff byte (or raised under a strict UTF-8 stdout).
+    import flows
+    from operations import cli
+
+    folder = str(tmp_path / "bad\udcffname")
+    summary = {"inbox": str(tmp_path), "store": "Store(…)", "found": 1, "skipped": 0, "processed": 1,
+               "counts": {"failed": 1}, "batches": 1,
+               "failed": [{"submission_id": "folder:bad\\udcffname", "folder": folder, "error": "名称不是 UTF-8"}]}
+    monkeypatch.setattr(cli, "use_prefect_server", lambda stack, **kw: "http://prefect.invalid/api")
+    monkeypatch.setattr(flows, "process_backlog", lambda *a, **kw: None)
+    monkeypatch.setattr(flows, "summary_of", lambda state: dict(summary))
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    assert main(["backlog", "run", "--inbox", str(tmp_path), "--store", url, "--json"]) == 1
+    out = capsysbinary.readouterr().out.decode("utf-8")  # strict: every byte UTF-8
+    (failed,) = json.loads(out)["failed"]
+    assert failed["folder"] == folder and failed["error"] == "名称不是 UTF-8"
+
+
+@pytest.mark.parametrize("args", [["--batch-size", "-3"], ["--batch-size", "1001"], ["--workers", "-2"],
+                                  ["--workers", "0"], ["--workers", "100000"], ["--workers", "two"]])
+def test_backlog_run_refuses_counts_outside_the_settings_bounds(tmp_path, capsys, args):
+    # --batch-size -3 verified nothing and exited 0; --workers -2 died in ThreadPoolExecutor with a traceback
+    with pytest.raises(SystemExit) as e:
+        main(["backlog", "run", "--inbox", str(tmp_path), *args])
+    assert e.value.code == 2 and "not a whole number from 1 to" in capsys.readouterr().err
+
+
 def test_verdicts_lists_the_store(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'v.db'}"
     store = Store(url)

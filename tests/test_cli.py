@@ -149,6 +149,21 @@ def test_expired_licence_is_rejected(tmp_path, capsys):
     assert [r["code"] for r in verdict["reasons"]] == ["EXPIRED"]
 
 
+def test_a_reader_that_stops_early_is_no_traceback(tmp_path, monkeypatch):
+    # `zizhi verify S.json | head -1`: the rest of the verdict goes to a closed pipe
+    from pipeline import runner
+    from tests.test_backlog import sample_verdict
+
+    monkeypatch.setattr(runner, "verify", lambda *a, **kw: sample_verdict())
+    read, write = os.pipe()
+    os.close(read)
+    monkeypatch.setattr(sys, "stdout", os.fdopen(write, "w"))
+    try:
+        assert main(["verify", str(tmp_path / "submission.json")]) == 0
+    finally:
+        sys.stdout.close()
+
+
 def test_console_script_runs_as_a_process(tmp_path):
     """The installed `zizhi` entry point, as tools outside the project call it."""
     exe = os.path.join(os.path.dirname(sys.executable), "zizhi")

@@ -965,3 +965,12 @@ def test_a_video_finding_shows_its_frame_with_the_box_and_the_second(env):
                  f"/verdicts/{env['ids']['review']}/files/1/frames/2000.jpg"):
         assert client.get(path).status_code == 404, path
     assert env["client"].__class__(client.app).get(f"/verdicts/{vid}/files/1/frames/2000.jpg").status_code == 401
+
+
+@pytest.mark.parametrize("port", ["99999", "0"])
+def test_zizhi_console_refuses_a_port_out_of_range_in_one_line(port, capsys):
+    from zizhi.cli import main
+
+    with pytest.raises(SystemExit) as e:  # argparse's usage error, not socket.bind's OverflowError
+        main(["console", "--port", port])
+    assert e.value.code == 2 and "not a TCP port" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import zlib
@@ -67,6 +68,17 @@ def test_corrupt_files_raise_document_error(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(DocumentError, match=message):
         load_document(path, OPTS)
+
+
+def test_an_unidentifiable_image_reads_the_same_reason_every_time(tmp_path):
+    path = tmp_path / "head.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 16)  # a JPEG signature and nothing Pillow can identify
+    reasons = set()
+    for _ in range(2):
+        with pytest.raises(DocumentError, match="cannot be decoded") as e:
+            load_document(path, OPTS)
+        reasons.add(str(e.value))
+    assert len(reasons) == 1 and "0x" not in reasons.pop()  # no memory address in a verdict's message
 
 
 def test_truncated_jpeg_is_refused_or_loaded_never_crashes(tmp_path):
@@ -157,6 +169,12 @@ def test_symlink_inside_the_folder_is_fine(tmp_path):
     assert resolve_document_path(tmp_path, "alias.jpg") == (tmp_path / "real.jpg").resolve()
 
 
+@pytest.mark.parametrize("relative", ["a" * 5000 + ".jpg", "a/" * 3000 + "x.jpg"])
+def test_a_path_too_long_for_the_file_system_is_a_document_error(tmp_path, relative):
+    with pytest.raises(DocumentError, match="File name too long"):  # not a bare OSError (a traceback)
+        resolve_document_path(tmp_path, relative)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [("{not json", "not valid JSON"), ("[]", "does not match"), ('{"id": "x"}', "does not match"),
@@ -168,6 +186,14 @@ def test_bad_submission_files(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(SubmissionError, match=message):
         load_submission(path)
+
+
+@pytest.mark.parametrize("brand", [None, "", "   ", "\u3000"])
+def test_a_blank_brand_is_an_unbranded_product(tmp_path, brand):
+    path = tmp_path / "submission.json"
+    path.write_text(json.dumps({"id": "x", "shop": {"name": "s", "company": "c"},
+                                "product": {"category": "general", "brand": brand}, "documents": []}))
+    assert load_submission(path)[0].product.brand is None  # no trademark certificate asked for
 
 
 def test_missing_submission_and_binary_submission(tmp_path):

@@ -18,6 +18,8 @@ router = APIRouter(prefix="/v1", tags=["requirements"])
 
 ACCEPTED_TYPES = ["jpg", "jpeg", "png", "webp", "tiff", "tif", "bmp", "pdf"]
 MEDIA_TYPES = ["image/jpeg", "image/png", "image/webp", "image/tiff", "image/bmp", "application/pdf"]
+VIDEO_TYPES = ["mp4", "mov", "webm"]
+VIDEO_MEDIA_TYPES = ["video/mp4", "video/quicktime", "video/webm"]
 
 
 class _Model(BaseModel):
@@ -44,6 +46,10 @@ class AcceptedFiles(_Model):
     max_request_bytes: int
     max_documents: int
     max_product_images: int
+    video_extensions: list[str] = Field(description="Product videos (product.videos): MP4, MOV or WEBM")
+    video_media_types: list[str]
+    max_product_videos: int
+    video_max_seconds: float = Field(description="A longer product video is not screened (sent to review)")
     pdf_max_pages: int = Field(description="Pages beyond this are not read: upload the licence's own pages")
 
 
@@ -108,6 +114,9 @@ def requirements(request: Request, _caller: Annotated[str, Depends(caller)],
                              max_request_bytes=limits.max_request_bytes,
                              max_documents=rules.thresholds.max_documents,
                              max_product_images=rules.thresholds.max_product_images,
+                             video_extensions=VIDEO_TYPES, video_media_types=VIDEO_MEDIA_TYPES,
+                             max_product_videos=rules.thresholds.max_product_videos,
+                             video_max_seconds=rules.thresholds.video.max_seconds,
                              pdf_max_pages=get_settings().ingest.pdf_max_pages)
     known = rules.categories.categories
     if category is not None and category not in known:

@@ -79,8 +79,8 @@ MULTIPART_BODY = {"requestBody": {"required": True, "content": {"multipart/form-
     "properties": {SUBMISSION_PART: {"type": "string", "description": "The submission JSON (SPEC §1), UTF-8, at "
                                                                       "most 1 MB"}},
     "additionalProperties": {"type": "string", "format": "binary",
-                             "description": "One part per document and product image, named exactly as the "
-                                            "JSON's `file` (e.g. docs/business_licence.jpg)"}}}}}}
+                             "description": "One part per document, product image and video, named exactly as "
+                                            "the JSON writes it (e.g. docs/business_licence.jpg)"}}}}}}
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Same key, same content: the "
                                                                                   "same answer; other content: 409")]
@@ -122,11 +122,12 @@ def _store_upload(service, caller_id: str, submission: Submission, upload: Uploa
     except NotFound:
         raise ApiError(404, f"no submission {sid!r}") from None
     documents = {ref.file for ref in submission.documents}
+    images = set(submission.product.images)
     files = [StoredObject(SUBMISSION_FILE, "submission", hashlib.sha256(upload.submission_json).hexdigest(),
                           len(upload.submission_json))]
     for name, part in upload.files.items():
-        files.append(StoredObject(name, "document" if name in documents else "product_image", part.sha256,
-                                  part.size))
+        role = "document" if name in documents else "product_image" if name in images else "product_video"
+        files.append(StoredObject(name, role, part.sha256, part.size))
     stored: set[str] = set()
     try:
         for obj in files:
@@ -170,7 +171,7 @@ async def _accept(request: Request, caller_id: str, key: str | None, path_id: st
              responses=responses(401, 409, 413, 415, 422), summary="Submit a listing's documents")
 async def submit(request: Request, caller_id: Annotated[str, Depends(caller)],
                  idempotency_key: IdempotencyKey = None) -> Accepted:
-    """A part named `submission` (the §1 JSON) and one part per document and product image, whose
+    """A part named `submission` (the §1 JSON) and one part per document, product image and video, whose
     form-field name is the file's path exactly as the JSON writes it."""
     return await _accept(request, caller_id, idempotency_key, None)
 
