@@ -148,6 +148,8 @@ def measure_page(image: np.ndarray, page: int = 1) -> PageSignals:
     paper = (val >= 0.78 * level) & (sat < 60)
     ink = val < 0.55 * level
     signals = PageSignals(page=page, size=(W, H), paper_level=round(level, 1))
+    if min(sh, sw) < 16:
+        return signals  # a sliver or a dot: no sides, edges or blobs to measure (it is unreadable anyway)
 
     depth = max(2, round(0.01 * min(sh, sw)))
     for side in SIDES:

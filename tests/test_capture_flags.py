@@ -277,3 +277,13 @@ def test_measure_page_accepts_grey_images():
     grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     signals = measure_page(grey)
     assert signals.size == (1400, 1000) and signals.skin == []
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 900, 3), (5, 5, 3)])
+def test_measure_page_on_a_dot_or_a_sliver_is_quiet(shape):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "mean of empty slice" was printed on a 1×1 upload
+        signals = measure_page(np.full(shape, 255, dtype=np.uint8))
+    assert signals.size == (shape[1], shape[0]) and signals.sides == {}
