@@ -250,6 +250,11 @@ def _load_image(data: bytes, path: Path, options: IngestOptions) -> LoadedDocume
             if w * h > options.max_pixels:
                 raise DocumentError(f"image is {w}×{h} = {w * h / 1e6:.0f} MP, over the "
                                     f"{options.max_pixels / 1e6:.0f} MP limit (refused before decoding): {name}")
+            if max(w, h) > options.max_side:
+                raise DocumentError(f"image is {w}×{h}: a side over {options.max_side} pixels: {name}")
+            if max(w, h) > options.max_aspect * max(1, min(w, h)):
+                raise DocumentError(f"image is {w}×{h}, a strip rather than a page (longer than "
+                                    f"{options.max_aspect:.0f}:1): {name}")
             if img.format not in IMAGE_FORMATS:
                 raise DocumentError(f"unsupported image format {img.format}: {name}")
             frames = getattr(img, "n_frames", 1) if img.format == "TIFF" else 1

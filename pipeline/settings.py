@@ -17,6 +17,11 @@ class IngestOptions(BaseModel):
     max_file_bytes: int = Field(50 * 1024 * 1024, description="Refuse larger files before reading them")
     max_pixels: int = Field(80_000_000, description="Refuse images with more pixels, read from the header "
                                                      "before decoding (decompression bombs)")
+    max_side: int = Field(32_000, ge=1000, le=32_000,
+                          description="Refuse images with a longer side (OpenCV's warps refuse sides over 32 767 px)")
+    max_aspect: float = Field(100.0, ge=1, description="Refuse images whose long side is more than this many times "
+                                                       "the short one: a strip, not a page (a product's long detail "
+                                                       "picture is ~20:1 at most)")
     pdf_dpi: int = Field(200, description="Rasterisation resolution for PDF pages")
     pdf_max_pages: int = Field(10, description="Pages beyond this are reported, not read")
     pdf_timeout_s: int = Field(120, description="Give up rasterising a PDF after this long")

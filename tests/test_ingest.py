@@ -100,6 +100,18 @@ def test_decompression_bomb_refused_before_decoding(tmp_path):
         load_document(path, OPTS)
 
 
+@pytest.mark.parametrize(("w", "h", "why"), [(60_000, 1, "a side over"), (9_000, 40, "a strip rather than a page")])
+def test_a_strip_is_refused_with_a_clear_reason(tmp_path, w, h, why):
+    # (a 60000×1 PNG reached OpenCV's remap and its assertion text became the merchant's reason)
+    path = tmp_path / "strip.png"
+    Image.new("RGB", (w, h), (255, 255, 255)).save(path)
+    with pytest.raises(DocumentError, match=why):
+        load_document(path, OPTS)
+    tall = tmp_path / "detail.png"  # a product's long detail picture is a page
+    Image.new("RGB", (750, 15_000), (255, 255, 255)).save(tall)
+    assert load_document(tall, OPTS).pages[0].shape[:2] == (15_000, 750)
+
+
 def test_oversized_file_refused(tmp_path):
     path = _jpeg(tmp_path / "big.jpg")
     with pytest.raises(DocumentError, match="limit"):
