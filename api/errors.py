@@ -16,7 +16,7 @@ from pipeline.display import visible
 log = logging.getLogger("zizhi.api")
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_submission",
+         408: "request_timeout", 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_submission",
          431: "headers_too_large", 500: "internal_error", 503: "unavailable"}
 
 
@@ -71,7 +71,8 @@ def install(app: FastAPI) -> None:
 
 # For the OpenAPI page: what each refusal looks like.
 def responses(*statuses: int) -> dict:
-    text = {401: "No valid bearer token", 404: "Unknown id (or another caller's)", 409: "Conflict",
+    text = {401: "No valid bearer token", 404: "Unknown id (or another caller's)",
+            408: "The upload stopped arriving (send it again)", 409: "Conflict",
             413: "Too large", 415: "Not a JPG, PNG, WEBP, TIFF, BMP or PDF", 422: "Unusable submission",
             503: "Store or object storage down"}
     return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}

@@ -37,4 +37,4 @@ class Service:
         max_file = min(self.settings.max_file_bytes, get_settings().ingest.max_file_bytes)
         return Limits(max_file_bytes=max_file, max_request_bytes=self.settings.max_request_bytes,
                       max_parts=rules.max_documents + rules.max_product_images
-                      + rules.max_product_videos + 1)
+                      + rules.max_product_videos + 1, body_idle_seconds=self.settings.body_idle_seconds)

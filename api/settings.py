@@ -24,6 +24,8 @@ class ApiSettings(BaseSettings):
                                   description="Largest request head (request line and headers)")
     header_timeout_seconds: float = Field(10, gt=0, le=300, description="A connection that has not sent a "
                                                                          "request's headers this long is closed")
+    body_idle_seconds: float = Field(30, gt=0, le=600, description="An upload whose body stops arriving this long "
+                                                                    "is refused (408) and its staging removed")
     staging_dir: str | None = Field(None, description="Where an upload is spooled while it arrives (default: "
                                                       "the system's temporary folder)")
 

@@ -14,6 +14,7 @@ hash is computed on. The caller removes the staging folder whatever happens.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -70,6 +71,7 @@ class Limits:
     max_file_bytes: int
     max_request_bytes: int
     max_parts: int
+    body_idle_seconds: float = 30.0  # a body that stops arriving this long is given up (408)
 
 
 class _Receiver:
@@ -195,7 +197,17 @@ async def receive(content_type: str, content_length: str | None, stream: AsyncIt
                              max_header_size=MAX_PART_HEADER_BYTES)
     total = 0
     try:
-        async for chunk in stream:
+        chunks = stream.__aiter__()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(chunks.__anext__(), limits.body_idle_seconds)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                # a client that sent its headers and stopped would hold a connection and a staging
+                # folder forever
+                raise ApiError(408, f"the upload stalled: nothing arrived for {limits.body_idle_seconds:g} s; "
+                                    f"send it again") from None
             total += len(chunk)
             if total > limits.max_request_bytes:
                 raise ApiError(413, f"upload is over the limit of {limits.max_request_bytes} bytes")

@@ -4,8 +4,10 @@ SeaweedFS for the 50-listings test) and the real multipart parser."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -402,6 +404,22 @@ def test_an_upload_streams_to_disk_never_whole_in_memory(tmp_path):
     part = upload.files["docs/big.pdf"]
     assert part.size == size + len(b"%PDF-1.4\n") and part.path.stat().st_size == part.size
     assert peak < 4 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB upload"
+
+
+def test_an_upload_that_stops_arriving_is_408_not_held_forever(tmp_path):
+    from api.errors import ApiError
+    from api.uploads import Limits, receive
+
+    async def stalled():
+        yield b'--B\r\nContent-Disposition: form-data; name="docs/a.jpg"; filename="a.jpg"\r\n\r\n\xff\xd8'
+        await asyncio.sleep(3600)  # the client went quiet after its first bytes
+
+    limits = Limits(max_file_bytes=1024 * 1024, max_request_bytes=2 * 1024 * 1024, max_parts=3, body_idle_seconds=0.3)
+    started = time.monotonic()
+    with pytest.raises(ApiError) as raised:
+        asyncio.run(receive("multipart/form-data; boundary=B", None, stalled(), tmp_path, limits))
+    assert raised.value.status == 408 and "stalled" in raised.value.message
+    assert time.monotonic() - started < 5
 
 
 def test_object_storage_down_during_an_upload_is_503_and_no_version(tmp_path, monkeypatch):

@@ -168,7 +168,7 @@ async def _accept(request: Request, caller_id: str, key: str | None, path_id: st
 
 
 @router.post("", status_code=202, response_model=Accepted, openapi_extra=MULTIPART_BODY,
-             responses=responses(401, 409, 413, 415, 422), summary="Submit a listing's documents")
+             responses=responses(401, 408, 409, 413, 415, 422), summary="Submit a listing's documents")
 async def submit(request: Request, caller_id: Annotated[str, Depends(caller)],
                  idempotency_key: IdempotencyKey = None) -> Accepted:
     """A part named `submission` (the §1 JSON) and one part per document, product image and video, whose
