@@ -441,7 +441,6 @@ def top_cut_finding(lines, to_upload, page: int, t: CaptureFlagThresholds, size:
     if len(rows) < 3:
         return None
     top = min(float(ln.quad[:, 1].min()) for _, ln in compact)
-    bottom = max(float(ln.quad[:, 1].max()) for _, ln in compact)
     height = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for _, ln in compact]))
     first = min(float(ln.quad[:, 1].min()) for ln in rows)
     if any(anchors.search(text) and not labels.match(text) and float(ln.quad[:, 1].max()) < first + 1.5 * height

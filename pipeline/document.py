@@ -33,8 +33,13 @@ from pipeline.models import (
 )
 from pipeline.ocr.base import OcrEngine
 from pipeline.preprocess import PageReading, read_page
-from pipeline.rereads import (RULE_FIELDS, reread_credit_code, reread_missing_dates, reread_missing_holder,
-                              reread_rule_lines)
+from pipeline.rereads import (
+    RULE_FIELDS,
+    reread_credit_code,
+    reread_missing_dates,
+    reread_missing_holder,
+    reread_rule_lines,
+)
 from pipeline.seals import read_seals, reread_under_seals
 from pipeline.settings import Settings
 from rules import Rules, load_rules

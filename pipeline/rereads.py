@@ -334,7 +334,7 @@ def reread_missing_dates(image: np.ndarray, page: PageReading, engine: OcrEngine
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     w, h = page.transform.size
-    x0, y0, x1, y1 = _line_box(hits[0].quad)
+    x0, y0, _, y1 = _line_box(hits[0].quad)
     unit = y1 - y0
     box = (max(0.0, x0 - unit), max(0.0, y1 - 0.2 * unit), float(w), min(float(h), y1 + 2.6 * unit))
     crop, back = _crop(image, page, box)

@@ -13,8 +13,14 @@ from stdnum.cn import uscc
 from extractors import business_licence
 from extractors.values import strip_site_tail
 from pipeline import geometry as geo
-from pipeline.capture_flags import (Blob, PageSignals, _occlusion_findings, bottom_cut_finding, footer_sides,
-                                    top_cut_finding)
+from pipeline.capture_flags import (
+    Blob,
+    PageSignals,
+    _occlusion_findings,
+    bottom_cut_finding,
+    footer_sides,
+    top_cut_finding,
+)
 from pipeline.preprocess import PageLine, PageReading
 from pipeline.rereads import _regions, _valid_code
 from rules import load_rules
@@ -255,11 +261,12 @@ def test_a_character_beside_the_name_label_is_no_name():
 # --- ID cards: what the card prints against what its number encodes -----------------------------
 
 def _id_card(*texts):
+    import datetime as dt
+
     from pipeline.checks import decide, evaluate
     from pipeline.document import DocumentWork
     from pipeline.media.listing import ListingReading
     from pipeline.models import DocumentRef, DocumentResult, FieldValue, Quality, Submission
-    import datetime as dt
 
     number = "43051219890813136"
     from validators import id_number
