@@ -279,7 +279,11 @@ def scan_inbox(inbox: Path) -> list[Fingerprint]:
     found = []
     for p in sorted(inbox.iterdir()):
         try:
-            if not (p / SUBMISSION_FILE).is_file():
+            target = p / SUBMISSION_FILE
+            if not target.is_file():
+                if target.exists() or target.is_symlink():
+                    # a submission.json that is a folder, a FIFO or a dangling link: say so, never skip it quietly
+                    raise ValueError(f"{SUBMISSION_FILE} is not a regular file")
                 continue
             fp = fingerprint(p)
             if not is_plain_text(p.name):  # not UTF-8 (or a control character): no tool can show or store it

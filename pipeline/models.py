@@ -72,6 +72,13 @@ class Submission(_Model):
     product: Product
     documents: list[DocumentRef]
 
+    @field_validator("id")
+    @classmethod
+    def _id_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("submission id is blank")
+        return value
+
 
 class Reason(_Model):
     code: str

@@ -69,6 +69,26 @@ def test_scan_inbox_lists_submission_folders_in_order(inbox):
         bl.scan_inbox(inbox / "nope")
 
 
+def test_a_submission_json_that_is_a_folder_is_reported_not_skipped(inbox):
+    odd = inbox / "odd"
+    (odd / "submission.json").mkdir(parents=True)
+    (inbox / "plain-folder").mkdir()  # no submission.json at all: not a submission, skipped
+    found = {f.folder.name: f for f in bl.scan_inbox(inbox)}
+    assert "plain-folder" not in found
+    assert "submission.json is not a regular file" in found["odd"].error
+
+
+def test_a_blank_submission_id_is_refused():
+    from pydantic import ValidationError
+
+    from pipeline.models import Submission
+
+    body = {"shop": {"name": "s", "company": "c"}, "product": {"category": "general"}, "documents": []}
+    with pytest.raises(ValidationError, match="blank"):
+        Submission.model_validate({"id": " \u3000 ", **body})
+    assert Submission.model_validate({"id": "S-1", **body}).id == "S-1"
+
+
 def test_batches():
     assert [len(b) for b in bl.batches(list(range(7)), 3)] == [3, 3, 1]
     assert list(bl.batches([], 3)) == []
