@@ -83,6 +83,7 @@ CHECKS = {
     "credit_code_matches_declared": N_("credit code matches the declared one"),
     "credit_code_matches_business_licence": N_("credit code matches the business licence"),
     "valid_on_check_date": N_("in force on the check date"),
+    "in_force_on_check_date": N_("already in force (starts on or before the check date)"),
     "number_format": N_("number format"),
     "registration_number_valid": N_("registration number valid"),
     "names_declared_brand": N_("names the declared brand"),
