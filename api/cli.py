@@ -10,24 +10,15 @@ import json
 import sys
 from contextlib import ExitStack
 
+from pipeline.cli import tcp_port
+
 EXIT_UNUSABLE = 2
-
-
-def _port(text: str) -> int:
-    """A TCP port for --port: 1–65535 (socket.bind raises OverflowError beyond, a traceback)."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port (1-65535): {text!r}")
-    return port
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="the intake API (SPEC §7): uploads in, statuses and signed notifications out")
     p.add_argument("--host", help="address to listen on (default ZIZHI_API_HOST, 127.0.0.1: loopback only)")
-    p.add_argument("--port", type=_port, help="port (default ZIZHI_API_PORT, 8080)")
+    p.add_argument("--port", type=tcp_port, help="port (default ZIZHI_API_PORT, 8080)")
     p.add_argument("--no-worker", action="store_true",
                    help="accept and report only; leave verification to the cluster's workers")
     p.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE)")

@@ -10,25 +10,16 @@ import getpass
 import ipaddress
 import sys
 
+from pipeline.cli import tcp_port
+
 EXIT_USAGE = 2
-
-
-def _port(text: str) -> int:
-    """A TCP port for --port: 1–65535 (socket.bind raises OverflowError beyond, a traceback)."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port (1-65535): {text!r}")
-    return port
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("console", help="the reviewer console: queue, evidence, decisions (a local web app)")
     p.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE)")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1: loopback only)")
-    p.add_argument("--port", type=_port, help="port (default 8000)")
+    p.add_argument("--port", type=tcp_port, help="port (default 8000)")
     p.set_defaults(func=cmd_console)
 
     p = sub.add_parser("reviewers", help="reviewer accounts of the console")

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from pipeline.cli import EXIT_UNUSABLE, _date
+from pipeline.cli import EXIT_UNUSABLE, iso_date
 
 
 def _folder_and_engine(folder: str):
@@ -110,6 +110,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--real", metavar="REAL_DIR",
                    help="instead, score the real uploads in REAL_DIR against its truth.json (never copied; "
                         "floors: fixtures/floors-real.yaml; default: the fixtures, not real uploads)")
-    p.add_argument("--today", type=_date, default=None,
+    p.add_argument("--today", type=iso_date, default=None,
                    help=f"with --real: the check date (default {REAL_CHECK_DATE})")
     p.set_defaults(func=cmd_replay)

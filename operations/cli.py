@@ -6,7 +6,6 @@ Prefect is imported inside the command functions only, so `zizhi verify` never p
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import re
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from pipeline.cli import iso_date
+
 EXIT_UNUSABLE = 2
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -25,13 +26,6 @@ def _json_line(value: object) -> str:
     """`value` as one JSON line, non-ASCII text as is but a lone surrogate (how Python reads a file name
     that is not UTF-8) as its `\\uXXXX` escape: the line stays UTF-8 and parses back to the same name."""
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _within(field) -> Callable[[str], int]:
@@ -67,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--inbox", required=True, help="folder of <name>/submission.json submission folders")
     r.add_argument("--store", help="verdict store URL (default: ZIZHI_STORE, else a SQLite file in the XDG "
                                    "data folder)")
-    r.add_argument("--today", type=_date, help="check validity against this date (default: today)")
+    r.add_argument("--today", type=iso_date, help="check validity against this date (default: today)")
     r.add_argument("--batch-size", type=bounded["backlog_batch_size"], help=f"submissions per batch flow run (default: "
                                                   f"ZIZHI_BACKLOG_BATCH_SIZE, else {d['backlog_batch_size']})")
     r.add_argument("--workers", type=bounded["backlog_concurrency"], help=f"submissions verified at once (default: ZIZHI_BACKLOG_CONCURRENCY, "

@@ -16,11 +16,23 @@ from pipeline.models import Verdict
 EXIT_UNUSABLE = 2
 
 
-def _date(text: str) -> dt.date:
+# argparse types shared by every subcommand's --today and --port (operations/, api/, console/)
+def iso_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def tcp_port(text: str) -> int:
+    """A TCP port for --port: 1–65535 (socket.bind raises OverflowError beyond, a traceback)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (1-65535): {text!r}")
+    return port
 
 
 def render_verdict(verdict: Verdict) -> str:
@@ -87,6 +99,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `zizhi verify` (SPEC §2) to the `zizhi` parser."""
     p = sub.add_parser("verify", help="verify one submission and print its verdict")
     p.add_argument("submission", help="path to SUBMISSION.json")
-    p.add_argument("--today", type=_date, default=None, help="check validity against this date, YYYY-MM-DD (default: today)")
+    p.add_argument("--today", type=iso_date, default=None, help="check validity against this date, YYYY-MM-DD (default: today)")
     p.add_argument("--json", action="store_true", help="print the verdict JSON and nothing else")
     p.set_defaults(func=cmd_verify)
