@@ -402,28 +402,44 @@ def bottom_cut_finding(lines, layout_height: float, to_upload, page: int, t: Cap
     Measured on 120 real licences of every vintage (2026-12-07): the one page it fires on is the top
     half of a licence photographed alone; no complete licence lacks the anchor (old 企业法人营业执照
     print the issue date on the 营业期限 row, so "at or below" allows one row height)."""
-    compact = [("".join(ln.text.split()), ln) for ln in lines]
-    labels, anchors = re.compile(t.licence_row_labels), re.compile(t.licence_bottom_anchors)
-    rows = [ln for text, ln in compact if labels.match(text)]
-    if len(rows) < 3:
+    form = _licence_form(lines, t)
+    if form is None:
         return None  # too little of the form read to say where its rows end
-    top = min(float(ln.quad[:, 1].min()) for _, ln in compact)
-    bottom = max(float(ln.quad[:, 1].max()) for _, ln in compact)
-    height = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for _, ln in compact]))
+    compact, labels, rows, top, bottom, height = form
+    anchors = re.compile(t.licence_bottom_anchors)
     last = max(float(ln.quad[:, 1].min()) for ln in rows)
     if any(anchors.search(text) and not labels.search(text) and float(ln.quad[:, 1].min()) > last - 1.5 * height
            for text, ln in compact):
         return None
     if layout_height - bottom > t.bottom_cut_max_gap * max(1.0, bottom - top):
         return None  # a margin below the print: the sheet ends in the frame, the anchor was just not read
-    band = np.array([[0, last], [1e9, last], [1e9, layout_height], [0, layout_height]], dtype=np.float64)
-    w, h = size
-    pts = to_upload(band.clip(0, None))
-    box = (max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min())), min(w, int(pts[:, 0].max())),
-           min(h, int(pts[:, 1].max())))
     return Finding("border_incomplete", "border_incomplete: the document runs off the image at the bottom (nothing "
-                   "of 登记机关, the issue date or the registry footer read below its last field row)", page, box,
-                   sides=["bottom"])
+                   "of 登记机关, the issue date or the registry footer read below its last field row)", page,
+                   _band_box(last, layout_height, to_upload, size), sides=["bottom"])
+
+
+def _licence_form(lines, t: CaptureFlagThresholds):
+    """(compact texts with their lines, the row-label pattern, the row lines, top and bottom of the
+    print, median line height) of a licence page, in the layout frame; None when fewer than three
+    field rows were read (too little of the form to say where it starts or ends)."""
+    compact = [("".join(ln.text.split()), ln) for ln in lines]
+    labels = re.compile(t.licence_row_labels)
+    rows = [ln for text, ln in compact if labels.match(text)]
+    if len(rows) < 3:
+        return None
+    top = min(float(ln.quad[:, 1].min()) for _, ln in compact)
+    bottom = max(float(ln.quad[:, 1].max()) for _, ln in compact)
+    height = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for _, ln in compact]))
+    return compact, labels, rows, top, bottom, height
+
+
+def _band_box(y0: float, y1: float, to_upload, size: tuple[int, int]) -> Box:
+    """The full-width layout band y0..y1 as a box in uploaded pixels, clipped to the image."""
+    band = np.array([[0, y0], [1e9, y0], [1e9, y1], [0, y1]], dtype=np.float64)
+    pts = to_upload(band.clip(0, None))
+    w, h = size
+    return (max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min())), min(w, int(pts[:, 0].max())),
+            min(h, int(pts[:, 1].max())))
 
 
 def top_cut_finding(lines, to_upload, page: int, t: CaptureFlagThresholds, size: tuple[int, int]) -> Finding | None:
@@ -435,26 +451,20 @@ def top_cut_finding(lines, to_upload, page: int, t: CaptureFlagThresholds, size:
     A washed-out title alone does not fire it (the code above 名称 is still read). Measured on the
     145 real samples (2026-12-07): no licence lacks a top anchor; the one page without one is not a
     business licence."""
-    compact = [("".join(ln.text.split()), ln) for ln in lines]
-    labels, anchors = re.compile(t.licence_row_labels), re.compile(t.licence_top_anchors)
-    rows = [ln for text, ln in compact if labels.match(text)]
-    if len(rows) < 3:
+    form = _licence_form(lines, t)
+    if form is None:
         return None
-    top = min(float(ln.quad[:, 1].min()) for _, ln in compact)
-    height = float(np.median([float(ln.quad[:, 1].max() - ln.quad[:, 1].min()) for _, ln in compact]))
+    compact, labels, rows, top, _, height = form
+    anchors = re.compile(t.licence_top_anchors)
     first = min(float(ln.quad[:, 1].min()) for ln in rows)
     if any(anchors.search(text) and not labels.match(text) and float(ln.quad[:, 1].max()) < first + 1.5 * height
            for text, ln in compact):
         return None
     if top > t.top_cut_max_lines * height:
         return None  # a margin above the print: the sheet starts in the frame, the title was just not read
-    band = np.array([[0, 0], [1e9, 0], [1e9, first], [0, first]], dtype=np.float64)
-    w, h = size
-    pts = to_upload(band)
-    box = (max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min())), min(w, int(pts[:, 0].max())),
-           min(h, int(pts[:, 1].max())))
     return Finding("border_incomplete", "border_incomplete: the document runs off the image at the top (nothing of "
-                   "the title, the credit code or 注册号 read above its first field row)", page, box, sides=["top"])
+                   "the title, the credit code or 注册号 read above its first field row)", page,
+                   _band_box(0.0, first, to_upload, size), sides=["top"])
 
 
 def value_areas(labels: dict[str, str], lines, size: tuple[int, int]) -> dict[str, Box]:

@@ -124,21 +124,24 @@ def add_capture_flags(result: DocumentResult, page: PageReading, signals: PageSi
         unread = {name: label for name, label in extraction.labels_found.items() if name not in result.fields}
         hidden = value_areas(unread, lines, signals.size)
     found = capture_findings(signals, lines, result.doc_type, boxes, rules.thresholds.capture_flags, hidden)
-    if result.doc_type == "business_licence" and "screenshot" not in found.kinds and not any(
-            f.flag == "border_incomplete" and "bottom" in f.sides for f in found.flags):
-        inverse = page.transform.inverse()
-        cut = bottom_cut_finding(lines, float(page.transform.size[1]), inverse.apply, page.page,
-                                 rules.thresholds.capture_flags, page.size)
-        if cut is not None:
-            found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
-                _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
-    if result.doc_type == "business_licence" and "screenshot" not in found.kinds and not any(
-            f.flag == "border_incomplete" and "top" in f.sides for f in found.flags):
-        cut = top_cut_finding(lines, lambda pts: page.transform.inverse().apply(pts), page.page,
-                              rules.thresholds.capture_flags, page.size)
-        if cut is not None:
-            found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [
-                _merge_border(next((f for f in found.flags if f.flag == "border_incomplete"), None), cut)]
+    if result.doc_type == "business_licence" and "screenshot" not in found.kinds:
+        # a licence cut off below its last row or above its first: no text line is cut, so the
+        # line-based border check above cannot see it
+        t = rules.thresholds.capture_flags
+
+        def to_upload(points):
+            return page.transform.inverse().apply(points)
+
+        finders = {"bottom": lambda: bottom_cut_finding(lines, float(page.transform.size[1]), to_upload, page.page,
+                                                        t, page.size),
+                   "top": lambda: top_cut_finding(lines, to_upload, page.page, t, page.size)}
+        for side, find in finders.items():
+            border = next((f for f in found.flags if f.flag == "border_incomplete"), None)
+            if border is not None and side in border.sides:
+                continue
+            cut = find()
+            if cut is not None:
+                found.flags = [f for f in found.flags if f.flag != "border_incomplete"] + [_merge_border(border, cut)]
     sheets = getattr(page, "sheets", [])  # (a reading pickled before sheets were kept has none)
     if len(sheets) >= 2:
         # Two documents in one upload (a licence beside a food licence, 正本 beside 副本): the largest
